@@ -23,7 +23,7 @@ build: setup-system
 	$(SWIFT) build -c release --product relax
 
 test: setup
-	RELAX_PYTHON=$(CURDIR)/$(PYTHON) $(SWIFT) test
+	RELAX_PYTHON=$(CURDIR)/$(PYTHON) $(SWIFT) test -c release -Xswiftc -enable-testing
 
 figures: setup build
 	@mkdir -p $(OUT)
