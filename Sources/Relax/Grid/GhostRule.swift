@@ -35,6 +35,22 @@ public enum GhostRule: Sendable, Hashable {
     }
 }
 
+extension GhostRule {
+    /// Sets the end nodes of every line along each `fixed` axis to the axis' value.
+    public static func fixEnds(_ values: UnsafeMutablePointer<Double>, grid: Grid, rules: [GhostRule]) {
+        for (axis, rule) in rules.enumerated() {
+            guard case let .fixed(v) = rule else { continue }
+            let n = grid.axes[axis].count
+            let step = grid.strides[axis]
+            for line in 0..<grid.lineCount(along: axis) {
+                let start = grid.lineStart(along: axis, line: line)
+                values[start] = v
+                values[start + (n - 1) * step] = v
+            }
+        }
+    }
+}
+
 extension Grid {
     /// The ghost rule on every axis.
     public var ghostRules: [GhostRule] {

@@ -59,11 +59,16 @@ public struct CrankNicolsonHeat: Sendable {
 
     /// `steps` time steps in place. With `rannacherStart` the first of them is two
     /// backward-Euler half steps (pass false when continuing an earlier `advance`).
-    public func advance(_ values: inout [Double], steps: Int, rannacherStart: Bool = true) {
+    /// `axisOrder` is the order of the sweeps (the factors commute, so any order gives the
+    /// same result up to round-off; tests check that).
+    public func advance(_ values: inout [Double], steps: Int, rannacherStart: Bool = true,
+                        axisOrder: [Int]? = nil) {
         precondition(values.count == grid.count)
+        let order = axisOrder ?? Array(0..<grid.dimension)
+        precondition(order.sorted() == Array(0..<grid.dimension), "axisOrder must list every axis once")
         for s in 0..<steps {
             let backwardEuler = rannacherStart && s == 0
-            for axis in 0..<grid.dimension {
+            for axis in order {
                 if backwardEuler {
                     sweep(&values, axis: axis, explicitHalf: false)
                     sweep(&values, axis: axis, explicitHalf: false)
@@ -71,6 +76,9 @@ public struct CrankNicolsonHeat: Sendable {
                     sweep(&values, axis: axis, explicitHalf: true)
                 }
             }
+            // Sweeps along other axes carry a fixed face's value through a solve (exact up to
+            // rounding); reset it so Dirichlet nodes hold their value exactly.
+            values.withUnsafeMutableBufferPointer { GhostRule.fixEnds($0.baseAddress!, grid: grid, rules: rules) }
         }
     }
 

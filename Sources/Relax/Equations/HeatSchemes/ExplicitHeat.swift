@@ -41,7 +41,7 @@ public struct ExplicitHeatStep: Sendable {
         Parallel.forEachChunk(count, minimumPerChunk: 1 << 14) { range in
             stepKernel(source, target, range: range, shape: n)
         }
-        fixDirichletFaces(target)
+        GhostRule.fixEnds(target, grid: grid, rules: rules)
     }
 
     /// `steps` steps in place, alternating between `values` and one scratch buffer.
@@ -115,20 +115,6 @@ public struct ExplicitHeatStep: Sendable {
         let minus = i > 0 ? row - s : (wrap ? row + (n - 1) * s : row + s)
         let plus = i < n - 1 ? row + s : (wrap ? row - (n - 1) * s : row - s)
         return (minus, plus)
-    }
-
-    /// Resets the end nodes of every `fixed` axis to their value.
-    private func fixDirichletFaces(_ values: UnsafeMutablePointer<Double>) {
-        for (axis, rule) in rules.enumerated() {
-            guard case let .fixed(v) = rule else { continue }
-            let n = grid.axes[axis].count
-            let step = grid.strides[axis]
-            for line in 0..<grid.lineCount(along: axis) {
-                let start = grid.lineStart(along: axis, line: line)
-                values[start] = v
-                values[start + (n - 1) * step] = v
-            }
-        }
     }
 }
 
