@@ -63,7 +63,10 @@ public struct ExplicitHeatStep: Sendable {
         if steps % 2 == 1 { swap(&values, &scratch) }
     }
 
-    /// The update for flat indices `range`, row by row along the last axis.
+    /// The update for flat indices `range`, row by row along the last axis. Each row is one
+    /// fused contiguous loop over the centre, its last-axis neighbours and the neighbour rows
+    /// of up to two outer axes; in fewer than 3 dimensions the missing pairs point at the row
+    /// itself with weight 0, so d = 1, 2, 3 share the loop (the extra reads hit L1).
     @inline(__always)
     private func stepKernel(_ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>,
                             range: Range<Int>, shape n: [Int]) {
@@ -71,10 +74,8 @@ public struct ExplicitHeatStep: Sendable {
         let m = n[d - 1]
         let rLast = ratios[d - 1]
         let center = 1 - 2 * ratios.reduce(0, +)
-        let lastRule = rules[d - 1]
-        // rowStride[k]: distance in rows between neighbours along outer axis k.
-        var rowStride = [Int](repeating: 1, count: max(d - 1, 0))
-        if d >= 3 { rowStride[0] = n[1] }
+        let wrapLast = rules[d - 1] == .wrap
+        let r0 = d >= 2 ? ratios[0] : 0, r1 = d >= 3 ? ratios[1] : 0
         var flat = range.lowerBound
         while flat < range.upperBound {
             let row = flat / m
@@ -82,27 +83,28 @@ public struct ExplicitHeatStep: Sendable {
             let j1 = min(m, j0 + (range.upperBound - flat))
             let c = src + row * m
             let o = dst + row * m
-            // Centre and the last axis, interior columns contiguous.
+            // Neighbour rows along the outer axes (rows per step: n[1] along axis 0 in 3-D, else 1).
+            var a0 = c, b0 = c, a1 = c, b1 = c
+            if d >= 2 {
+                let s0 = d == 3 ? n[1] : 1
+                let (minus, plus) = neighbourRows(row: row, index: (row / s0) % n[0], count: n[0], rowStride: s0, rule: rules[0])
+                a0 = src + minus * m; b0 = src + plus * m
+            }
+            if d == 3 {
+                let (minus, plus) = neighbourRows(row: row, index: row % n[1], count: n[1], rowStride: 1, rule: rules[1])
+                a1 = src + minus * m; b1 = src + plus * m
+            }
+            @inline(__always) func update(_ j: Int, _ left: Double, _ right: Double) {
+                o[j] = center * c[j] + rLast * (left + right) + r0 * (a0[j] + b0[j]) + r1 * (a1[j] + b1[j])
+            }
             let lo = max(j0, 1), hi = min(j1, m - 1)
             if lo < hi {
-                for j in lo..<hi { o[j] = center * c[j] + rLast * (c[j - 1] + c[j + 1]) }
+                for j in lo..<hi {
+                    o[j] = center * c[j] + rLast * (c[j - 1] + c[j + 1]) + r0 * (a0[j] + b0[j]) + r1 * (a1[j] + b1[j])
+                }
             }
-            if j0 == 0 {
-                let ghost = lastRule == .wrap ? c[m - 1] : c[1]
-                o[0] = center * c[0] + rLast * (ghost + c[1])
-            }
-            if j1 == m {
-                let ghost = lastRule == .wrap ? c[0] : c[m - 2]
-                o[m - 1] = center * c[m - 1] + rLast * (c[m - 2] + ghost)
-            }
-            // Neighbour rows along the outer axes.
-            for k in 0..<(d - 1) {
-                let i = (row / rowStride[k]) % n[k]
-                let (minus, plus) = neighbourRows(row: row, index: i, count: n[k], rowStride: rowStride[k], rule: rules[k])
-                let a = src + minus * m, b = src + plus * m
-                let r = ratios[k]
-                for j in j0..<j1 { o[j] += r * (a[j] + b[j]) }
-            }
+            if j0 == 0 { update(0, wrapLast ? c[m - 1] : c[1], c[1]) }
+            if j1 == m { update(m - 1, c[m - 2], wrapLast ? c[0] : c[m - 2]) }
             flat += j1 - j0
         }
     }
