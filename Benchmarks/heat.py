@@ -18,6 +18,7 @@ import scipy.fft as sf
 
 TITLE = "heat: 2-D periodic spectral solve (Relax vs scipy.fft, workers=2) and FTCS throughput"
 SIZES = [1024, 2048]
+FTCS_N = 2048
 REPEATS = 11
 NU, T = 0.5, 0.05
 SPEED_TARGET = 0.6
@@ -72,9 +73,9 @@ def numpy_ftcs_step_time(n, repeats):
     return statistics.median(times)
 
 
-def relax_bench(relax):
+def relax_bench(relax, sizes, ftcs_n):
     cmd = [relax, "bench", "heat", "--json", "--repeats", str(REPEATS),
-           "--sizes", ",".join(map(str, SIZES))]
+           "--sizes", ",".join(map(str, sizes)), "--ftcs-n", str(ftcs_n)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr}")
@@ -82,20 +83,21 @@ def relax_bench(relax):
 
 
 def run(relax, rounds):
+    """Each round times, per size, Relax then scipy back to back, then the FTCS part."""
     relax_times = {n: [] for n in SIZES}
     scipy_times = {n: [] for n in SIZES}
     errors = {}
     explicit = []
     for _ in range(rounds):
-        result = relax_bench(relax)
-        for case in result["spectral"]:
-            relax_times[case["n"]].append(case["secondsPerSolve"])
-            errors[("relax", case["n"])] = case["maxError"]
-        explicit.append(result["explicit"])
         for n in SIZES:
+            case = relax_bench(relax, [n], 0)["spectral"][0]
+            relax_times[n].append(case["secondsPerSolve"])
+            errors[("relax", n)] = case["maxError"]
             times, err = scipy_solve_times(n, REPEATS)
             scipy_times[n].append(statistics.median(times))
             errors[("scipy", n)] = err
+        result = relax_bench(relax, [], FTCS_N)
+        explicit.append(result["explicit"])
 
     lines = [f"{'size':>11} {'Relax ms':>10} {'scipy ms':>10} {'ratio':>7} {'target':>8}"
              f" {'Relax err':>10} {'scipy err':>10}"]

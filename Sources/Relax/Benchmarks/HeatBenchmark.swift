@@ -60,19 +60,21 @@ public enum HeatBenchmark {
         public var diffusivity: Double
         public var time: Double
         public var spectral: [SpectralCase]
-        public var explicit: ExplicitCase
+        /// Nil when the FTCS part was skipped.
+        public var explicit: ExplicitCase?
     }
 
-    /// Runs both parts. `sizes` are the spectral grids, `ftcsSize` the FTCS grid.
+    /// Runs both parts: spectral solves on `sizes` (none if empty), FTCS on `ftcsSize`
+    /// (skipped if nil).
     public static func run(sizes: [Int] = [1024, 2048], repeats: Int = 11,
-                           ftcsSize: Int = 2048, ftcsSteps: Int = 10) throws -> Result {
-        guard repeats >= 1, ftcsSteps >= 1, sizes.allSatisfy({ $0 >= 8 }), ftcsSize >= 8 else {
-            throw RelaxError.invalidParameter(name: "benchmark sizes", value: "\(sizes), \(ftcsSize)",
+                           ftcsSize: Int? = 2048, ftcsSteps: Int = 10) throws -> Result {
+        guard repeats >= 1, ftcsSteps >= 1, sizes.allSatisfy({ $0 >= 8 }), (ftcsSize ?? 8) >= 8 else {
+            throw RelaxError.invalidParameter(name: "benchmark sizes", value: "\(sizes), \(ftcsSize.map(String.init) ?? "none")",
                                               expected: "sizes >= 8 and at least one repeat and step")
         }
         return Result(threads: Parallel.workers, diffusivity: diffusivity, time: time,
                       spectral: try sizes.map { try spectral(n: $0, repeats: repeats) },
-                      explicit: explicit(n: ftcsSize, steps: ftcsSteps, repeats: repeats))
+                      explicit: ftcsSize.map { explicit(n: $0, steps: ftcsSteps, repeats: repeats) })
     }
 
     static func grid(_ n: Int) throws -> Grid {

@@ -12,13 +12,17 @@ import CFFTW
 /// `.periodic` uses the real DFT along every axis (coefficients `m = 0 ... n/2`, the symbol's
 /// values at `-k` are implied by evenness); `.cosine` the DCT-I (REDFT00), in place.
 /// The heat propagator `exp(-nu t |k|^2) = prod_a exp(-nu t k_a^2)` is the intended use.
-/// Safe for concurrent `apply` calls: all scratch memory is per call.
+/// Not for concurrent use: the plan owns one scratch buffer per worker thread (allocated
+/// once; fresh allocations of this size cost page faults on every call).
 public final class SeparableSpectralPlan: @unchecked Sendable {
     public let grid: Grid
     public let kind: SpectralPlan.Kind
     /// The number of coefficients per axis: `n/2 + 1` (periodic) or `n` (cosine).
     public let coefficientCounts: [Int]
     private let axisPlans: [AxisPlan]
+    /// Per worker: coefficients of a block (periodic) and a gathered block of lines.
+    private let complexScratch: [UnsafeMutablePointer<fftw_complex>]
+    private let realScratch: [UnsafeMutablePointer<Double>]
 
     /// One axis: its lines grouped into blocks of `width` neighbours, and the FFTW plans for
     /// every (block width, alignment) that occurs. Lines along the last axis are contiguous
@@ -78,6 +82,10 @@ public final class SeparableSpectralPlan: @unchecked Sendable {
         self.kind = kind
         coefficientCounts = grid.shape.map { kind == .periodic ? $0 / 2 + 1 : $0 }
         axisPlans = (0..<grid.dimension).map { AxisPlan(grid: grid, axis: $0, coefficients: kind == .periodic ? grid.shape[$0] / 2 + 1 : grid.shape[$0]) }
+        let complexSize = axisPlans.map { kind == .periodic ? $0.coefficients * $0.width : 0 }.max()!
+        let realSize = axisPlans.map { $0.gathers ? $0.pitch * $0.width : 0 }.max()!
+        complexScratch = (0..<Parallel.workers).map { _ in fftw_alloc_complex(max(1, complexSize))! }
+        realScratch = (0..<Parallel.workers).map { _ in fftw_alloc_real(max(1, realSize))! }
         // Which alignments block starts can have: Swift arrays start FFTW-aligned, so a block
         // at an odd element offset has the other (8-byte) alignment.
         let base = fftw_alloc_real(2)!
@@ -98,6 +106,8 @@ public final class SeparableSpectralPlan: @unchecked Sendable {
     }
 
     deinit {
+        complexScratch.forEach { fftw_free($0) }
+        realScratch.forEach { fftw_free($0) }
         FFTW.withPlannerLock {
             for plan in axisPlans {
                 for (_, p) in plan.plans {
@@ -171,52 +181,61 @@ public final class SeparableSpectralPlan: @unchecked Sendable {
     }
 
     private func applyAligned(_ data: UnsafeMutablePointer<Double>, _ factors: [[Double]]) {
-        let aligned = fftw_alignment_of(data)
-        let shifted = fftw_alignment_of(data + 1)
+        let alignments = (aligned: fftw_alignment_of(data), shifted: fftw_alignment_of(data + 1))
         for (a, axis) in axisPlans.enumerated() {
             let scale = 1 / (kind == .periodic ? Double(axis.count) : 2 * Double(axis.count - 1))
             let factor = factors[a].map { $0 * scale }
             factor.withUnsafeBufferPointer { f in
-                Parallel.forEachChunk(axis.blocks.count, minimumPerChunk: 1) { range in
-                    let complex = kind == .periodic ? fftw_alloc_complex(axis.coefficients * axis.width) : nil
-                    let buffer = axis.gathers ? fftw_alloc_real(axis.pitch * axis.width) : nil
-                    defer {
-                        if let complex { fftw_free(complex) }
-                        if let buffer { fftw_free(buffer) }
-                    }
-                    for b in range {
-                        let block = axis.blocks[b]
-                        let start = data + block.start
-                        let lines = buffer ?? start
-                        let key = PlanKey(width: block.width,
-                                          alignment: buffer != nil || block.start % 2 == 0 ? aligned : shifted)
-                        let plan = axis.plans[key]!
-                        if buffer != nil { gather(axis, from: start, width: block.width, into: lines) }
-                        if let complex {
-                            fftw_execute_dft_r2c(plan.forward, lines, complex)
-                            let c = UnsafeMutableRawPointer(complex).assumingMemoryBound(to: Double.self)
-                            let m = axis.coefficients
-                            for line in 0..<block.width {
-                                let row = c + 2 * line * m
-                                for k in 0..<m {
-                                    row[2 * k] *= f[k]
-                                    row[2 * k + 1] *= f[k]
-                                }
-                            }
-                            fftw_execute_dft_c2r(plan.backward, complex, lines)
-                        } else {
-                            fftw_execute_r2r(plan.forward, lines, lines)
-                            for line in 0..<block.width {
-                                let p = lines + line * axis.pitch
-                                for k in 0..<axis.count { p[k] *= f[k] }
-                            }
-                            fftw_execute_r2r(plan.backward, lines, lines)
+                // One chunk per worker, so each uses its own scratch; worker w takes a
+                // contiguous share of the blocks.
+                let count = axis.blocks.count
+                let workers = min(Parallel.workers, count)
+                Parallel.forEachChunk(workers, minimumPerChunk: 1) { share in
+                    for w in share {
+                        for b in (count * w / workers)..<(count * (w + 1) / workers) {
+                            transform(axis.blocks[b], of: axis, in: data, factor: f, worker: w, alignments: alignments)
                         }
-                        if buffer != nil { scatter(axis, from: lines, width: block.width, into: start) }
                     }
                 }
             }
         }
+    }
+
+    /// One block of lines: (gather,) transform, multiply by the axis' factor, transform back
+    /// (, scatter).
+    @inline(__always)
+    private func transform(_ block: (start: Int, width: Int), of axis: AxisPlan, in data: UnsafeMutablePointer<Double>,
+                           factor f: UnsafeBufferPointer<Double>, worker w: Int,
+                           alignments: (aligned: Int32, shifted: Int32)) {
+        let start = data + block.start
+        let buffer = axis.gathers ? realScratch[w] : nil
+        let lines = buffer ?? start
+        let alignment = buffer != nil || block.start % 2 == 0 ? alignments.aligned : alignments.shifted
+        let plan = axis.plans[PlanKey(width: block.width, alignment: alignment)]!
+        if buffer != nil { gather(axis, from: start, width: block.width, into: lines) }
+        switch kind {
+        case .periodic:
+            let complex = complexScratch[w]
+            fftw_execute_dft_r2c(plan.forward, lines, complex)
+            let c = UnsafeMutableRawPointer(complex).assumingMemoryBound(to: Double.self)
+            let m = axis.coefficients
+            for line in 0..<block.width {
+                let row = c + 2 * line * m
+                for k in 0..<m {
+                    row[2 * k] *= f[k]
+                    row[2 * k + 1] *= f[k]
+                }
+            }
+            fftw_execute_dft_c2r(plan.backward, complex, lines)
+        case .cosine:
+            fftw_execute_r2r(plan.forward, lines, lines)
+            for line in 0..<block.width {
+                let p = lines + line * axis.pitch
+                for k in 0..<axis.count { p[k] *= f[k] }
+            }
+            fftw_execute_r2r(plan.backward, lines, lines)
+        }
+        if buffer != nil { scatter(axis, from: lines, width: block.width, into: start) }
     }
 
     /// Copies `width` strided lines starting at `start` into `buffer`, one per `pitch`, in
