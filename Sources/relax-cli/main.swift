@@ -5,7 +5,7 @@ import Relax
 // `@main`; the command is started explicitly instead.
 struct RelaxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "relax", abstract: "Relax",
-                                                    subcommands: [Bench.self])
+                                                    subcommands: [Convergence.self, Bench.self])
 }
 
 RelaxCommand.main()
