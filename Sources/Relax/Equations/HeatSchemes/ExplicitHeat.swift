@@ -14,8 +14,9 @@ public enum CFLPolicy: String, Sendable, Codable, CaseIterable {
 /// 1/2. Ghost values follow each axis' `GhostRule`; `fixed` ends keep their value.
 ///
 /// The step is one kernel for d = 1, 2, 3 over the contiguous storage: the points are split
-/// into ranges over the cores, each range walks rows of the last axis (contiguous, its
-/// neighbours read in the same pass), then adds the neighbour rows along the other axes.
+/// into ranges over the cores, and each range walks rows of the last axis with one fused
+/// contiguous loop per row (centre, last-axis neighbours, neighbour rows of the other axes).
+/// It is memory-bound: `relax bench heat` compares it with the copy bandwidth.
 public struct ExplicitHeatStep: Sendable {
     public let grid: Grid
     public let rules: [GhostRule]
