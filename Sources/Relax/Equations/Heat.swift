@@ -43,14 +43,20 @@ public enum HeatMethod: Sendable, Equatable {
 ///
 /// `smooth` samples the loss on the grid (extended by the kernel reach for a free boundary),
 /// solves by the chosen method, and returns `u = v(., t)`, `grad u` and the sampled `f` on the
-/// window, with a `SolverReport`. Gradients: fourth-order central differences for the
-/// spectral solution (`O(h^4)`, below the spectral accuracy of `u` only for smooth data);
-/// second-order central differences for the finite-difference schemes, matching their order;
-/// one-sided at Dirichlet ends.
+/// window, with a `SolverReport`. Gradients: for the spectral solution, fourth-order central
+/// differences (truncation `h^4/30 |u^(5)|`; one code path for periodic, Neumann and free
+/// space, where an exact spectral derivative would need a complex symbol or a sine
+/// transform); for the finite-difference schemes, second-order central differences, matching
+/// their order; one-sided at Dirichlet ends.
 public enum HeatEquation {
     /// `nu = 1/(2 beta)`.
     public static func diffusivity(beta: Double) -> Double { 1 / (2 * beta) }
 
+    /// Solves `problem` by `method`. Throws `RelaxError.invalidParameter` for `t <= 0`, a
+    /// missing or non-positive `beta`, or FTCS steps refused by the CFL policy;
+    /// `.nonFinite` naming the node where the loss or the solution is NaN or infinite;
+    /// `.unsupported` for the spectral method on a Dirichlet grid or a free boundary with a
+    /// loss known only on its own grid.
     public static func smooth(_ problem: SmoothingProblem, method: HeatMethod = .spectral) throws -> SmoothingResult {
         try problem.validate(requiresBeta: true)
         let nu = diffusivity(beta: problem.beta!)
