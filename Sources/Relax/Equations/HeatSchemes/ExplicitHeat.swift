@@ -100,8 +100,11 @@ public struct ExplicitHeatStep: Sendable {
             }
             let lo = max(j0, 1), hi = min(j1, m - 1)
             if lo < hi {
+                // Shifted base pointers instead of j - 1, j + 1: overflow checks on the index
+                // arithmetic would keep the loop from vectorizing.
+                let left = c - 1, right = c + 1
                 for j in lo..<hi {
-                    o[j] = center * c[j] + rLast * (c[j - 1] + c[j + 1]) + r0 * (a0[j] + b0[j]) + r1 * (a1[j] + b1[j])
+                    o[j] = center * c[j] + rLast * (left[j] + right[j]) + r0 * (a0[j] + b0[j]) + r1 * (a1[j] + b1[j])
                 }
             }
             if j0 == 0 { update(0, wrapLast ? c[m - 1] : c[1], c[1]) }
