@@ -75,8 +75,17 @@ public enum HeatEquation {
                 + "only on its own grid; use --boundary periodic, neumann or dirichlet, or a loss expression or preset")
         }
         let padded = HeatPropagator.freeSpacePadding(window, diffusivity: nu, time: problem.time)
+        guard padded.grid.count <= maximumWorkingPoints else {
+            throw RelaxError.unsupported(
+                "free-space padding by the kernel reach 8.5 sqrt(2 nu t) = \(HeatPropagator.reach(diffusivity: nu, time: problem.time)) "
+                + "needs a working grid of shape \(padded.grid.shape) (\(padded.grid.count) points, more than "
+                + "\(maximumWorkingPoints)); use fewer nodes (a coarser grid), a smaller t/beta, or --boundary periodic or neumann")
+        }
         return (padded.grid, padded)
     }
+
+    /// The largest working grid a solve may allocate (2^26 points, 512 MB per field).
+    public static let maximumWorkingPoints = 1 << 26
 
     private static func solve(_ problem: SmoothingProblem, nu: Double, method: HeatMethod) throws -> SmoothingResult {
         let t = problem.time

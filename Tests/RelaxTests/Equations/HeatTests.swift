@@ -273,6 +273,18 @@ struct HeatTests {
         #expect(try HeatMethod(name: "spectral") == .spectral)
     }
 
+    @Test("a free-space padding too large to allocate is refused with what would work")
+    func paddingTooLarge() throws {
+        let grid = try Grid(domain: [(-1, 1), (-1, 1), (-1, 1)], counts: [201, 201, 201], boundary: .free)
+        let loss = Loss(name: "bowl", dimension: 3) { x in x.reduce(0) { $0 + $1 * $1 } }
+        do {
+            _ = try HeatEquation.smooth(SmoothingProblem(loss: loss, grid: grid, time: 10, beta: 0.1))
+            Issue.record("a padded grid of billions of points accepted")
+        } catch let RelaxError.unsupported(message) {
+            #expect(message.contains("coarser grid"))
+        }
+    }
+
     @Test("the report says what ran: scheme, working shape, steps, dt, CFL")
     func report() throws {
         let grid = try Grid(domain: [(-1, 1), (-1, 1)], counts: [21, 31], boundary: .free)
