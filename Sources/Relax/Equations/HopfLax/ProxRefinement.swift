@@ -11,9 +11,10 @@
 /// `|y_J - y*| <= h/2`, so the prox error is O(h^2) (the model gradient's error at distance
 /// O(h)) and the value error O(h^3) (the cubic Taylor remainder of `f` over `delta`), against
 /// O(h^2) for the discrete value. The step is kept only when `H + I/t` is positive definite
-/// and `|delta_k| <= h_k` (the continuous minimiser lies in the node's cell neighbourhood);
-/// otherwise (a kink of `u`, or a prox at a non-smooth point of `f`) the discrete answer
-/// stands. At a kink the chosen basin may be the wrong one by O(h^2) in value, so the
+/// and `|delta_k| <= h_k` (the continuous minimiser lies in the node's cell neighbourhood),
+/// and the stencil passes a smoothness check (second differences of neighbours agree);
+/// otherwise (a kink of `u`, or a prox at a kink of `f`, where the model would undercut `f`
+/// by O(h)) the discrete answer stands. At a kink the chosen basin may be the wrong one by O(h^2) in value, so the
 /// refined max-norm error after kinks form is O(h^2).
 struct ProxRefinement {
     let grid: Grid
@@ -51,7 +52,7 @@ struct ProxRefinement {
                                 let j = Int(index[k * count + flat])
                                 node[k] = grid.axes[k].periodic ? ((j % shape[k]) + shape[k]) % shape[k] : j
                             }
-                            Self.taylor(fp, at: node, grid: grid, g: &g, hess: &hess)
+                            guard Self.taylor(fp, at: node, grid: grid, time: t, g: &g, hess: &hess) else { continue }
                             for k in 0..<d {
                                 let y = pp[k * count + flat]
                                 rhs[k] = -(g[k] + (y - x[k]) / t)
@@ -75,11 +76,18 @@ struct ProxRefinement {
         for k in 0..<d { for i in 0..<count { prox[k][i] = proxFlat[k * count + i] } }
     }
 
-    /// Central-difference gradient and Hessian of the node values at multi-index `node`.
+    /// The stencil is trusted when, on every axis, the second differences at the neighbours
+    /// differ from the node's by at most this fraction of `|f''| + 1/t` (the curvature of
+    /// the objective): true for smooth `f` once `h |f'''|` is small, false at a kink of `f`,
+    /// where the quadratic model would undercut `f` by O(h).
+    static let smoothnessTolerance = 0.5
+
+    /// Central-difference gradient and Hessian of the node values at multi-index `node`, and
+    /// whether the stencil looks smooth (see `smoothnessTolerance`).
     /// At a non-periodic edge the 3-point stencils are shifted inward: the gradient is then
     /// the one-sided second-order difference, the Hessian the neighbour's (first order).
-    static func taylor(_ f: UnsafePointer<Double>, at node: [Int], grid: Grid,
-                       g: inout [Double], hess: inout [Double]) {
+    static func taylor(_ f: UnsafePointer<Double>, at node: [Int], grid: Grid, time: Double,
+                       g: inout [Double], hess: inout [Double]) -> Bool {
         let d = grid.dimension
         let strides = grid.strides
         // The flat index of a multi-index, wrapping periodic axes.
@@ -101,15 +109,28 @@ struct ProxRefinement {
             for (k, s) in shifts { idx[k] += s }
             return f[flatOf(idx)]
         }
+        var smooth = true
         for k in 0..<d {
             let h = grid.axes[k].spacing
             let fm = value([(k, -1)]), f0 = value([]), fp = value([(k, 1)])
-            hess[k * 3 + k] = (fp - 2 * f0 + fm) / (h * h)
+            let second = (fp - 2 * f0 + fm) / (h * h)
+            hess[k * 3 + k] = second
             switch centre[k] - node[k] {
             case 0: g[k] = (fp - fm) / (2 * h)
             case 1: g[k] = (-3 * fm + 4 * f0 - fp) / (2 * h)   // node is the left end
             default: g[k] = (3 * fp - 4 * f0 + fm) / (2 * h)  // node is the right end
             }
+            // Smoothness of the stencil: the second differences one node to each side differ
+            // from this one by O(h |f'''|) for smooth f, by ~ jump/h at a kink of f.
+            let n = grid.axes[k].count
+            var variation = 0.0
+            if grid.axes[k].periodic || centre[k] >= 2 {
+                variation += abs((f0 - 2 * fm + value([(k, -2)])) / (h * h) - second)
+            }
+            if grid.axes[k].periodic || centre[k] <= n - 3 {
+                variation += abs((value([(k, 2)]) - 2 * fp + f0) / (h * h) - second)
+            }
+            if variation > smoothnessTolerance * (abs(second) + 1 / time) { smooth = false }
         }
         for k in 0..<d {
             for l in (k + 1)..<max(k + 1, d) {
@@ -120,6 +141,7 @@ struct ProxRefinement {
                 hess[l * 3 + k] = mixed
             }
         }
+        return smooth
     }
 
     /// Solves `A x = b` for symmetric positive definite `A` (d <= 3, row stride 3) by
