@@ -11,9 +11,16 @@ public struct HopfLaxSolution: Sendable {
     /// nearest image, so it may lie outside `[lower, upper)` (and `x - prox` is the true
     /// displacement).
     public var prox: [Field]
-    /// The discrete prox node per axis (`proxIndex[k][flat]`, unwrapped on periodic axes),
-    /// on the grid the transform ran on. Empty after cropping to a window.
-    var proxIndex: [[Int32]]
+    /// The discrete prox node per axis, `proxNodes[k * count + flat]` (unwrapped on periodic
+    /// axes), on the grid the transform ran on. Empty after cropping to a window.
+    var proxNodes: [Int32]
+
+    /// `proxNodes` split per axis (for tests and diagnostics).
+    var proxIndex: [[Int32]] {
+        let count = value.grid.count
+        guard proxNodes.count == prox.count * count else { return [] }
+        return prox.indices.map { k in Array(proxNodes[(k * count)..<((k + 1) * count)]) }
+    }
 
     /// `grad u = (x - prox(x)) / t`, one field per axis.
     public var gradient: [Field] {
@@ -115,7 +122,7 @@ public enum HopfLax {
                 if let padded {
                     if let warning = paddingEdgeWarning(s, padded: padded) { report.warnings.append(warning) }
                     out.append(HopfLaxSolution(time: t, value: padded.crop(s.value),
-                                               prox: s.prox.map(padded.crop), proxIndex: []))
+                                               prox: s.prox.map(padded.crop), proxNodes: []))
                 } else {
                     out.append(s)
                 }
@@ -167,7 +174,8 @@ public enum HopfLax {
         let prox = (0..<d).map { k in
             Field(grid: grid, values: index[k].map { grid.axes[k].coordinate(Int($0)) })
         }
-        return HopfLaxSolution(time: t, value: Field(grid: grid, values: value), prox: prox, proxIndex: index)
+        return HopfLaxSolution(time: t, value: Field(grid: grid, values: value), prox: prox,
+                               proxNodes: index.flatMap { $0 })
     }
 
     // MARK: - Internals
@@ -188,16 +196,27 @@ public enum HopfLax {
         let count = grid.count
         let out = SeparableInfConvolution(grid: grid, time: t).run(f.values)
         var value = out.value
-        var prox = (0..<d).map { k in
-            let axis = grid.axes[k]
-            return (0..<count).map { axis.coordinate(Int(out.index[k * count + $0])) }
-        }
+        var prox = (0..<d).map { k in proxCoordinates(axis: grid.axes[k], nodes: out.index, offset: k * count, count: count) }
         if refine {
             ProxRefinement(grid: grid, f: f.values, time: t).refine(value: &value, prox: &prox, index: out.index)
         }
-        let proxIndex = (0..<d).map { k in Array(out.index[(k * count)..<((k + 1) * count)]) }
         return HopfLaxSolution(time: t, value: Field(grid: grid, values: value),
-                               prox: prox.map { Field(grid: grid, values: $0) }, proxIndex: proxIndex)
+                               prox: prox.map { Field(grid: grid, values: $0) }, proxNodes: out.index)
+    }
+
+    /// `axis.coordinate(nodes[offset + i])` for `i in 0..<count`, split over the cores.
+    static func proxCoordinates(axis: Axis, nodes: [Int32], offset: Int, count: Int) -> [Double] {
+        var out = [Double](unsafeUninitializedCapacity: count) { _, n in n = count }
+        let lower = axis.lower, h = axis.spacing
+        nodes.withUnsafeBufferPointer { nb in
+            out.withUnsafeMutableBufferPointer { ob in
+                let src = nb.baseAddress! + offset, dst = ob.baseAddress!
+                Parallel.forEachChunk(count, minimumPerChunk: 1 << 16) { range in
+                    for i in range { dst[i] = lower + Double(src[i]) * h }
+                }
+            }
+        }
+        return out
     }
 
     /// Points of the window (nodes `offsets[k] ..< offsets[k] + window[k]`, default the whole
@@ -213,7 +232,7 @@ public enum HopfLax {
             let i = grid.multiIndex(flat)
             if (0..<grid.dimension).contains(where: { i[$0] < lo[$0] || i[$0] >= lo[$0] + extent[$0] }) { continue }
             for k in 0..<grid.dimension where !grid.axes[k].periodic {
-                let j = Int(s.proxIndex[k][flat])
+                let j = Int(s.proxNodes[k * grid.count + flat])
                 if (j == 0 || j == shape[k] - 1) && j != i[k] { pinned += 1; break }
             }
         }

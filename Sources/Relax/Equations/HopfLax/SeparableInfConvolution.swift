@@ -22,15 +22,30 @@ struct SeparableInfConvolution {
         var index: [Int32]
     }
 
+    /// Lines processed together on a strided axis, so that each cache line read serves
+    /// `block` lines (a gather/scatter of a `block x n` tile instead of `n` scattered reads).
+    static let block = 16
+
     func run(_ f: [Double]) -> Output {
         precondition(f.count == grid.count)
         let d = grid.dimension
         let count = grid.count
-        var value = f
-        var index = [Int32](repeating: 0, count: d * count)
-        let oscillation = (f.max() ?? 0) - (f.min() ?? 0)
-        for axis in stride(from: d - 1, through: 0, by: -1) {
-            pass(axis: axis, oscillation: oscillation, value: &value, index: &index)
+        // Every element is written by the first pass (value) and by each axis's pass (index).
+        var value = [Double](unsafeUninitializedCapacity: count) { _, n in n = count }
+        var index = [Int32](unsafeUninitializedCapacity: d * count) { _, n in n = d * count }
+        // Only periodic axes need it (for their ghost images).
+        let oscillation = grid.axes.contains(where: \.periodic) ? (f.max() ?? 0) - (f.min() ?? 0) : 0
+        f.withUnsafeBufferPointer { fb in
+            value.withUnsafeMutableBufferPointer { vb in
+                index.withUnsafeMutableBufferPointer { ib in
+                    for axis in stride(from: d - 1, through: 0, by: -1) {
+                        // The first pass (last axis, contiguous) reads f; later ones work in place.
+                        let source = axis == d - 1 ? fb.baseAddress! : UnsafePointer(vb.baseAddress!)
+                        pass(axis: axis, oscillation: oscillation, source: source,
+                             target: vb.baseAddress!, index: ib.baseAddress!)
+                    }
+                }
+            }
         }
         return Output(value: value, index: index)
     }
@@ -43,7 +58,10 @@ struct SeparableInfConvolution {
         return Int((reach / grid.axes[axis].spacing).rounded(.up)) + 1
     }
 
-    private func pass(axis: Int, oscillation: Double, value: inout [Double], index: inout [Int32]) {
+    /// One pass along `axis`: `target` = transform of `source` line by line (they may alias),
+    /// the axis's prox index written, and the earlier axes' indices composed.
+    private func pass(axis: Int, oscillation: Double, source: UnsafePointer<Double>,
+                      target: UnsafeMutablePointer<Double>, index idx: UnsafeMutablePointer<Int32>) {
         let d = grid.dimension
         let count = grid.count
         let n = grid.axes[axis].count
@@ -55,52 +73,72 @@ struct SeparableInfConvolution {
         let lines = grid.lineCount(along: axis)
         let carried = Array((axis + 1)..<d)      // axes whose argmins are already known
         let grid = self.grid
-        value.withUnsafeMutableBufferPointer { valueBuffer in
-            index.withUnsafeMutableBufferPointer { indexBuffer in
-                let u = valueBuffer.baseAddress!
-                let idx = indexBuffer.baseAddress!
-                Parallel.forEachChunk(lines, minimumPerChunk: max(1, 32768 / n)) { range in
-                    var work = LowerEnvelope.Workspace(capacity: sources)
-                    var line = [Double](repeating: 0, count: sources)
-                    var out = [Double](repeating: 0, count: n)
-                    var arg = [Int32](repeating: 0, count: n)
-                    var carry = [Int32](repeating: 0, count: n)
-                    for l in range {
-                        let start = grid.lineStart(along: axis, line: l)
-                        for j in 0..<sources {
-                            var w = j - ghosts
-                            if ghosts > 0 { w = ((w % n) + n) % n }
-                            line[j] = u[start + w * stride]
-                        }
-                        line.withUnsafeBufferPointer { f in
-                            work.vertices.withUnsafeMutableBufferPointer { v in
-                                work.crossings.withUnsafeMutableBufferPointer { z in
-                                    out.withUnsafeMutableBufferPointer { o in
-                                        arg.withUnsafeMutableBufferPointer { am in
-                                            LowerEnvelope.transform(
-                                                f.baseAddress!, count: sources, offset: -ghosts, a: a,
-                                                queries: n, out: o.baseAddress!, argmin: am.baseAddress!,
-                                                vertices: v.baseAddress!, crossings: z.baseAddress!)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        for i in 0..<n { u[start + i * stride] = out[i] }
-                        // Compose: the prox of node i along the earlier axes is that of node j*(i).
-                        for m in carried {
-                            let base = idx + m * count + start
-                            for i in 0..<n { carry[i] = base[i * stride] }
-                            for i in 0..<n {
-                                var w = Int(arg[i]) - ghosts
-                                if ghosts > 0 { w = ((w % n) + n) % n }
-                                base[i * stride] = carry[w]
-                            }
-                        }
-                        let own = idx + axis * count + start
-                        for i in 0..<n { own[i * stride] = arg[i] - Int32(ghosts) }
+        let blockSize = stride == 1 ? 1 : Self.block
+        Parallel.forEachChunk(lines, minimumPerChunk: max(1, 32768 / n)) { range in
+            let line = UnsafeMutablePointer<Double>.allocate(capacity: blockSize * sources)
+            let out = UnsafeMutablePointer<Double>.allocate(capacity: blockSize * n)
+            let arg = UnsafeMutablePointer<Int32>.allocate(capacity: blockSize * n)
+            let carry = UnsafeMutablePointer<Int32>.allocate(capacity: carried.isEmpty ? 1 : blockSize * n)
+            let v = UnsafeMutablePointer<Int32>.allocate(capacity: sources)
+            let z = UnsafeMutablePointer<Double>.allocate(capacity: sources + 1)
+            defer {
+                line.deallocate(); out.deallocate(); arg.deallocate()
+                carry.deallocate(); v.deallocate(); z.deallocate()
+            }
+            @inline(__always) func wrap(_ j: Int) -> Int { ghosts == 0 ? j : ((j - ghosts) % n + n) % n }
+            var l = range.lowerBound
+            while l < range.upperBound {
+                let start = grid.lineStart(along: axis, line: l)
+                if stride == 1 {
+                    // Contiguous line (the first pass): read in place, write outputs directly.
+                    let own = idx + axis * count + start
+                    if ghosts == 0 {
+                        LowerEnvelope.transform(source + start, count: n, offset: 0, a: a, queries: n,
+                                                out: target + start, argmin: own, vertices: v, crossings: z)
+                    } else {
+                        for j in 0..<sources { line[j] = source[start + wrap(j)] }
+                        LowerEnvelope.transform(line, count: sources, offset: -ghosts, a: a, queries: n,
+                                                out: target + start, argmin: own, vertices: v, crossings: z)
+                        let shift = Int32(ghosts)
+                        for i in 0..<n { own[i] &-= shift }
+                    }
+                    l += 1
+                    continue
+                }
+                // Strided: a tile of b lines with consecutive starts (same outer index).
+                let b = min(blockSize, range.upperBound - l, stride - l % stride)
+                for j in 0..<sources {
+                    let row = source + start + wrap(j) * stride
+                    for bb in 0..<b { line[bb * sources + j] = row[bb] }
+                }
+                for bb in 0..<b {
+                    LowerEnvelope.transform(line + bb * sources, count: sources, offset: -ghosts, a: a,
+                                            queries: n, out: out + bb * n, argmin: arg + bb * n,
+                                            vertices: v, crossings: z)
+                }
+                for i in 0..<n {
+                    let row = target + start + i * stride
+                    for bb in 0..<b { row[bb] = out[bb * n + i] }
+                }
+                // Compose: the prox of node i along the earlier axes is that of node j*(i).
+                for m in carried {
+                    let base = idx + m * count + start
+                    for i in 0..<n {
+                        let row = base + i * stride
+                        for bb in 0..<b { carry[bb * n + i] = row[bb] }
+                    }
+                    for i in 0..<n {
+                        let row = base + i * stride
+                        for bb in 0..<b { row[bb] = carry[bb * n + wrap(Int(arg[bb * n + i]))] }
                     }
                 }
+                let own = idx + axis * count + start
+                let shift = Int32(ghosts)
+                for i in 0..<n {
+                    let row = own + i * stride
+                    for bb in 0..<b { row[bb] = arg[bb * n + i] &- shift }
+                }
+                l += b
             }
         }
     }
