@@ -41,9 +41,7 @@ struct SampledLoss: Sendable {
         }
         let grid = try Grid(domain: domain, counts: shape, boundary: .free)
         let samples = Field(grid: grid, values: values)
-        do {
-            try samples.checkFinite("sampled loss \(path)")
-        }
+        try samples.checkFinite("sampled loss \(path)")
         self.path = path
         self.samples = samples
         derivatives = (0..<grid.dimension).map { Self.difference(samples, axis: $0, order: 1) }
@@ -145,6 +143,8 @@ struct SampledLoss: Sendable {
     }
 
     /// `fields` (on the file's grid) at every node of `target`, exactly at coinciding nodes.
+    /// The tensor-product interpolation is done one axis at a time (O(4 N) per axis); axes
+    /// of `target` beyond the file's repeat the values (the loss does not depend on them).
     private func resample(_ fields: [Field], onto target: Grid) throws -> [Field] {
         var stencils: [[Stencil]] = []
         for k in 0..<dimension {
@@ -155,13 +155,40 @@ struct SampledLoss: Sendable {
             }
             stencils.append(axisStencils)
         }
-        var outputs = [[Double]](repeating: [Double](repeating: 0, count: target.count), count: fields.count)
-        for flat in 0..<target.count {
-            let index = target.multiIndex(flat)
-            let values = Self.combine(fields, (0..<dimension).map { stencils[$0][index[$0]] })
-            for j in fields.indices { outputs[j][flat] = values[j] }
+        let repeats = target.shape[dimension...].reduce(1, *)
+        return fields.map { field in
+            var values = field.values
+            var shape = grid.shape
+            for k in 0..<dimension {
+                values = Self.interpolate(values, shape: shape, axis: k, stencils[k])
+                shape[k] = stencils[k].count
+            }
+            guard repeats > 1 else { return Field(grid: target, values: values) }
+            return Field(grid: target, values: (0..<target.count).map { values[$0 / repeats] })
         }
-        return outputs.map { Field(grid: target, values: $0) }
+    }
+
+    /// `values` (row-major, `shape`) interpolated along `axis` onto the points of `stencils`.
+    static func interpolate(_ values: [Double], shape: [Int], axis: Int, _ stencils: [Stencil]) -> [Double] {
+        let n = shape[axis]
+        let m = stencils.count
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        let outer = shape[..<axis].reduce(1, *)
+        var out = [Double](repeating: 0, count: outer * m * inner)
+        values.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for o in 0..<outer {
+                    for (j, stencil) in stencils.enumerated() {
+                        let target = (o * m + j) * inner
+                        for (a, w) in stencil.weights.enumerated() {
+                            let source = (o * n + stencil.first + a) * inner
+                            for r in 0..<inner { dst[target + r] += w * src[source + r] }
+                        }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     func sample(on target: Grid) throws -> Field {

@@ -155,6 +155,23 @@ struct LossTests {
         for i in 0..<21 { for j in 0..<11 { #expect(sampled[i, j] == file[i + 10, j + 5]) } }
     }
 
+    @Test("off the nodes, a sampled loss is Field.interpolate(order: 4) of the file (to round-off)")
+    func agreesWithFieldInterpolation() throws {
+        let dir = try TemporaryDirectory()
+        let fileGrid = try Grid(domain: [(0, 2), (-1, 1)], counts: [17, 13])
+        let path = try Self.writeNPY(dir, "f.npy", grid: fileGrid) { exp($0[0]) * sin(2 * $0[1]) }
+        let loss = try Loss(contentsOf: path, domain: [(0, 2), (-1, 1)])
+        let file = try NPY.readField(path, grid: fileGrid)
+        let target = try Grid(domain: [(0.01, 1.97), (-0.93, 1)], counts: [23, 19])
+        let sampled = try loss.sample(on: target)
+        for flat in 0..<target.count {
+            let p = target.point(flat)
+            // Both sum 16 weighted values O(7) in different orders: a few ulps of 7 * 16.
+            #expect(abs(sampled[flat] - file.interpolate(at: p, order: 4)) < 1e-13)
+            #expect(abs(loss.value(at: p) - sampled[flat]) < 1e-13)
+        }
+    }
+
     @Test("tensor-product cubic interpolation and the difference stencils are exact on cubics (3-D file)")
     func polynomialExactness() throws {
         let dir = try TemporaryDirectory()
