@@ -185,7 +185,7 @@ struct ExpressionLexer {
     }
 }
 
-extension Character {
+fileprivate extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
     var isASCIILetter: Bool { isASCII && isLetter }
 }

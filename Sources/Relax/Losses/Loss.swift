@@ -6,10 +6,12 @@
 /// Expressions, presets and closures can be sampled anywhere, so free-space solvers can
 /// extend the grid; a sampled loss is known only on its own grid (`isExtendable == false`).
 ///
-/// Gradients: exact for expressions (forward-mode dual numbers); from the closure if one is
-/// given, else fourth-order central differences; for sampled losses fourth-order
-/// differences of the samples (see `SampledLoss`). On a grid with more axes than the loss
-/// has variables, the loss ignores the extra coordinates and their gradient components are 0.
+/// Gradients: exact for expressions (forward-mode dual numbers; at kinks `abs'(0) = 0` and
+/// `min`/`max` follow the selected argument, the first on ties, see `ExpressionOperations`);
+/// from the closure if one is given, else fourth-order central differences; for sampled
+/// losses fourth-order differences of the samples (see `SampledLoss`). On a grid with more
+/// axes than the loss has variables, the loss ignores the extra coordinates and their
+/// gradient components are 0.
 public struct Loss: Sendable {
     /// Where the loss came from, for manifests and messages: the expression text, the
     /// preset name, the file path, or the closure's name.
