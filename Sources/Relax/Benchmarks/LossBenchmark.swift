@@ -9,6 +9,8 @@ import Foundation
 /// numbers). Cost model: O(N) with a constant set by the expression's transcendental calls
 /// (here 4 `exp`/`cos` per point for the value; the dual pass adds the `sin` partners).
 /// The Python reference evaluates the same expression with numpy on the same grid.
+/// `relax bench losses --json --repeats R --sizes 2048,4096` is expected to print `run(...)`
+/// as a JSON array of `Row` (what `Benchmarks/losses.py` reads).
 public enum LossBenchmark {
     public struct Row: Sendable, Codable, Equatable {
         public var name: String
