@@ -22,7 +22,7 @@ import os
 import shutil
 import sys
 
-TOPICS = ["heat"]  # later: "hopflax", "colehopf", "fokkerplanck"
+TOPICS = ["heat", "hopflax", "losses"]  # later: "colehopf", "fokkerplanck"
 
 
 def find_relax() -> str:

@@ -2,17 +2,8 @@ import ArgumentParser
 import Foundation
 import Relax
 
-/// `relax bench TOPIC`: the Swift side of `make bench`; `Benchmarks/run.py` times the Python
-/// reference on the same problems and prints the ratios.
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Time Relax's kernels (release build) for the side-by-side benchmarks.",
-        discussion: "Example: relax bench heat --json",
-        subcommands: [HeatBench.self])
-}
-
-struct HeatBench: ParsableCommand {
+/// `relax bench heat`: the spectral heat solve and the FTCS step for `Benchmarks/heat.py`.
+struct BenchHeat: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heat",
         abstract: "2-D periodic spectral heat solves and the FTCS step against the memory-bandwidth bound.",
