@@ -1,15 +1,18 @@
 # Relax: the two commands a new user runs are `make figures` and `make test`.
-# Both set up what they need (Debian packages, a Python virtualenv) first.
+# Both set up what they need first (Debian packages, a Python virtualenv).
 
-SHELL      := /bin/bash
-SWIFT      ?= swift
-VENV       := .venv
-PYTHON     := $(VENV)/bin/python
-BENCH_VENV := .venv-bench
-RELAX      := .build/release/relax
-OUT        := output
+SHELL       := /bin/bash
+SWIFT       ?= swift
+# One set of flags for the binary and the tests, so one release build serves both
+# (-enable-testing lets the tests use @testable on an optimised build).
+SWIFT_FLAGS := -c release -Xswiftc -enable-testing
+VENV        := .venv
+PYTHON      := $(VENV)/bin/python
+BENCH_VENV  := .venv-bench
+RELAX       := $(CURDIR)/.build/release/relax
+OUT         := output
 
-.PHONY: setup setup-system setup-python build test figures bench clean
+.PHONY: setup setup-system setup-python build test test-swift test-notebooks figures bench clean
 
 setup: setup-system setup-python
 
@@ -20,18 +23,25 @@ setup-python:
 	@scripts/setup-venv.sh $(VENV) Notebooks/requirements.txt
 
 build: setup-system
-	$(SWIFT) build -c release --product relax
+	$(SWIFT) build $(SWIFT_FLAGS) --product relax
 
-test: setup
-	RELAX_PYTHON=$(CURDIR)/$(PYTHON) $(SWIFT) test -c release -Xswiftc -enable-testing
+test: setup build test-swift test-notebooks
+
+test-swift:
+	RELAX_PYTHON=$(CURDIR)/$(PYTHON) $(SWIFT) test $(SWIFT_FLAGS)
+
+# Executes every notebook (into a scratch directory), so a notebook that breaks fails CI.
+test-notebooks:
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	  RELAX=$(RELAX) $(PYTHON) Notebooks/run_notebooks.py --out "$$scratch"
 
 figures: setup build
 	@mkdir -p $(OUT)
-	RELAX=$(CURDIR)/$(RELAX) $(PYTHON) Notebooks/run_notebooks.py --out $(OUT)
+	RELAX=$(RELAX) $(PYTHON) Notebooks/run_notebooks.py --out $(OUT)
 
 bench: setup-system build
 	@scripts/setup-venv.sh $(BENCH_VENV) Benchmarks/requirements.txt
-	RELAX=$(CURDIR)/$(RELAX) $(BENCH_VENV)/bin/python Benchmarks/run.py
+	RELAX=$(RELAX) $(BENCH_VENV)/bin/python Benchmarks/run.py
 
 clean:
 	rm -rf .build $(OUT)/*.png $(OUT)/runs
