@@ -1,0 +1,382 @@
+import Foundation
+
+/// The Fokker–Planck equation `rho_t = -div(b rho) + div(D grad rho)`, in particular the
+/// paper's `rho_t = div(grad V rho) + nu Lap rho` (`b = -grad V`, `D = nu I`,
+/// `nu = 1/(2 beta)`, stationary density `∝ exp(-2 beta V)`), in d = 1, 2, 3 with no-flux
+/// (`.neumann`) or periodic boundaries.
+///
+/// Scheme: conservative finite volumes on the node grid (end nodes own half cells) with
+/// exponentially fitted Scharfetter–Gummel fluxes along the lattice offsets of Selling's
+/// decomposition of `D` (see `FokkerPlanckOperator`): second order in space, a Markov
+/// generator for any SPD `D` and drift, the discrete Gibbs density exactly stationary for
+/// gradient drifts with `D = nu I`. Time: implicit Euler (first order, unconditionally
+/// positive), TR-BDF2 (second order, L-stable, positive for `dt * maxRate <= 1 + sqrt 2`,
+/// monitored beyond), or explicit Euler (positive iff `dt * maxRate <= 1`, enforced). Every
+/// implicit solve is a set of independent tridiagonal / cyclic chains (one family per
+/// lattice offset: the axes, plus diagonals for cross terms) solved by subtraction-free
+/// elimination: exact positivity, mass to round-off. In 2-D/3-D the families are split
+/// (Lie for implicit Euler, nested Strang for TR-BDF2); the splitting keeps positivity,
+/// mass and (for gradient drifts, `D = nu I`) the Gibbs state exactly, and its error is of
+/// the stepper's order. Chains are solved in parallel over cores.
+public enum FokkerPlanck {
+    /// Solves the problem; see `FokkerPlanckProblem` and `FokkerPlanckStepping`.
+    public static func solve(_ problem: FokkerPlanckProblem) throws -> FokkerPlanckResult {
+        var run = try Run(problem)
+        let ((), seconds) = try Stopwatch.time { try run.march() }
+        return run.result(wallTime: seconds)
+    }
+
+    /// The discrete Gibbs density `exp(-V/nu) / Z` on the grid, normalized to unit mass with
+    /// the solver's trapezoid weights, computed in the log domain (no underflow in `Z`).
+    public static func gibbs(potential: Field, nu: Double) -> Field {
+        let weights = nodeWeights(potential.grid)
+        let logGibbs = logGibbsDensity(potential: potential, nu: nu, weights: weights)
+        return Field(grid: potential.grid, values: logGibbs.map { exp($0) })
+    }
+
+    /// `∫ rho` with the solver's quadrature (trapezoid rule on the node grid).
+    public static func mass(_ rho: Field) -> Double {
+        integrate(rho.values, weights: nodeWeights(rho.grid), cellVolume: rho.grid.cellVolume)
+    }
+
+    /// The probability current `J` of `rho` under the problem's drift and diffusion, at the
+    /// nodes, one field per axis (see `FokkerPlanckOperator.current`).
+    public static func current(of rho: Field, drift: FokkerPlanckDrift, diffusion: FokkerPlanckDiffusion) throws -> [Field] {
+        let op = try makeOperator(grid: rho.grid, drift: drift, diffusion: diffusion)
+        return op.current(rho.values)
+    }
+
+    // MARK: - Internals shared with the run
+
+    static func nodeWeights(_ grid: Grid) -> [Double] {
+        let periodic = grid.boundary == .periodic
+        let shape = grid.shape
+        return (0..<grid.count).map { flat in
+            let idx = grid.multiIndex(flat)
+            return (0..<grid.dimension).reduce(1.0) { w, k in
+                w * ((periodic || (idx[k] > 0 && idx[k] < shape[k] - 1)) ? 1 : 0.5)
+            }
+        }
+    }
+
+    static func integrate(_ values: [Double], weights: [Double], cellVolume: Double) -> Double {
+        var s = 0.0
+        for i in values.indices { s += weights[i] * values[i] }
+        return s * cellVolume
+    }
+
+    static func logGibbsDensity(potential: Field, nu: Double, weights: [Double]) -> [Double] {
+        let logVolume = log(potential.grid.cellVolume)
+        let exponents = potential.values.map { -$0 / nu }
+        var acc = LogSumExpAccumulator()
+        for i in exponents.indices { acc.add(exponents[i] + log(weights[i]) + logVolume) }
+        let logZ = acc.value
+        return exponents.map { $0 - logZ }
+    }
+
+    static func validate(grid: Grid, drift: FokkerPlanckDrift, diffusion: FokkerPlanckDiffusion) throws {
+        guard grid.boundary == .neumann || grid.boundary == .periodic else {
+            throw RelaxError.unsupported(
+                "Fokker–Planck boundary \(grid.boundary): use no-flux (neumann) or periodic; for a whole-space "
+                + "problem take a window where the density is negligible at the edges, with no-flux")
+        }
+        guard diffusion.dimension == grid.dimension else {
+            throw RelaxError.invalidParameter(name: "diffusion", value: "\(diffusion.dimension)x\(diffusion.dimension)",
+                                              expected: "a \(grid.dimension)x\(grid.dimension) matrix for this grid")
+        }
+        switch drift {
+        case let .potential(v):
+            guard v.grid == grid else {
+                throw RelaxError.invalidGrid("the potential lives on another grid than the density; resample it first")
+            }
+            try v.checkFinite("potential")
+            guard diffusion.isDiagonal else {
+                throw RelaxError.unsupported(
+                    "a potential drift with a non-diagonal diffusion matrix; give the drift -grad V as fields "
+                    + "(FokkerPlanckDrift.negativeGradient) or use a diagonal D")
+            }
+        case let .field(b):
+            guard b.count == grid.dimension else {
+                throw RelaxError.invalidParameter(name: "drift", value: "\(b.count) component(s)",
+                                                  expected: "\(grid.dimension) components, one per axis of the grid")
+            }
+            for (k, f) in b.enumerated() {
+                guard f.grid == grid else {
+                    throw RelaxError.invalidGrid("drift component \(Grid.axisNames[k]) lives on another grid than the density")
+                }
+                try f.checkFinite("drift component \(Grid.axisNames[k])")
+            }
+        }
+    }
+
+    static func makeOperator(grid: Grid, drift: FokkerPlanckDrift, diffusion: FokkerPlanckDiffusion) throws -> FokkerPlanckOperator {
+        try validate(grid: grid, drift: drift, diffusion: diffusion)
+        let d = grid.dimension
+        let h = grid.spacing
+        var scaled = diffusion.matrix
+        for i in 0..<d { for j in 0..<d { scaled[i, j] /= h[i] * h[j] } }
+        let lattice = try LatticeDecomposition(scaled)
+        switch drift {
+        case let .potential(v):
+            // Diagonal D: axis offsets only; P = -(V_b - V_a) / D_kk.
+            return try FokkerPlanckOperator(grid: grid, decomposition: lattice) { _, e, _, a, b in
+                let k = e.firstIndex { $0 != 0 }!
+                return -(v.values[b] - v.values[a]) / diffusion.matrix[k, k]
+            }
+        case let .field(b):
+            let inverse = try LinearAlgebra.inverse(diffusion.matrix)
+            return try FokkerPlanckOperator(grid: grid, decomposition: lattice) { _, _, step, a, c in
+                // P = s . D^-1 b at the edge midpoint (mean of the end values).
+                let w = inverse * step
+                var p = 0.0
+                for k in 0..<d { p += w[k] * 0.5 * (b[k].values[a] + b[k].values[c]) }
+                return p
+            }
+        }
+    }
+}
+
+extension FokkerPlanck {
+    /// One solve: validated inputs, the operator, the marching loop and its bookkeeping.
+    struct Run {
+        let problem: FokkerPlanckProblem
+        let op: FokkerPlanckOperator
+        let weights: [Double]
+        let cellVolume: Double
+        let initialMass: Double
+        let nu: Double?
+        let potential: Field?
+        let logReference: [Double]?
+        var rho: [Double]
+        var times: [Double] = []
+        var snapshots: [Field] = []
+        var diagnostics: [FokkerPlanckDiagnostics] = []
+        var steps = 0
+        var fallbacks = 0
+        var negativeSteps = 0
+        var mostNegative = 0.0
+        var maxMassDrift = 0.0
+        var smallestStep = Double.infinity
+        var largestStep = 0.0
+
+        init(_ problem: FokkerPlanckProblem) throws {
+            self.problem = problem
+            let grid = problem.grid
+            guard problem.time > 0, problem.time.isFinite else {
+                throw RelaxError.invalidParameter(name: "t", value: "\(problem.time)", expected: "a finite final time t > 0")
+            }
+            guard problem.snapshots >= 1 else {
+                throw RelaxError.invalidParameter(name: "snapshots", value: "\(problem.snapshots)", expected: "K >= 1")
+            }
+            try problem.stepping.validate()
+            op = try FokkerPlanck.makeOperator(grid: grid, drift: problem.drift, diffusion: problem.diffusion)
+            weights = FokkerPlanck.nodeWeights(grid)
+            cellVolume = grid.cellVolume
+            // rho0: on the grid, finite, non-negative, positive mass.
+            guard problem.initial.grid == grid else {
+                throw RelaxError.invalidGrid("rho0 lives on another grid than the problem")
+            }
+            try problem.initial.checkFinite("rho0")
+            if let flat = problem.initial.values.firstIndex(where: { $0 < 0 }) {
+                throw RelaxError.invalidParameter(
+                    name: "rho0", value: "\(problem.initial.values[flat]) at \(grid.point(flat))",
+                    expected: "a density that is >= 0 everywhere")
+            }
+            let mass = FokkerPlanck.integrate(problem.initial.values, weights: weights, cellVolume: cellVolume)
+            guard mass > 0, mass.isFinite else {
+                throw RelaxError.invalidParameter(name: "rho0", value: "mass \(mass)",
+                                                  expected: "a density with a positive, finite integral over the domain")
+            }
+            initialMass = mass
+            rho = problem.initial.values.map { $0 / mass }
+            if case let .potential(v) = problem.drift, let nu = problem.diffusion.isotropicValue {
+                self.nu = nu
+                potential = v
+                logReference = FokkerPlanck.logGibbsDensity(potential: v, nu: nu, weights: weights)
+            } else {
+                nu = nil
+                potential = nil
+                if let reference = problem.stationaryReference {
+                    guard reference.grid == grid else {
+                        throw RelaxError.invalidGrid("the stationary reference lives on another grid than the density")
+                    }
+                    let z = FokkerPlanck.integrate(reference.values, weights: weights, cellVolume: cellVolume)
+                    logReference = reference.values.map { log(max($0, 0) / z) }
+                } else {
+                    logReference = nil
+                }
+            }
+            if problem.stepping.method == .explicitEuler {
+                let bound = 1 / op.totalMaxRate
+                let largest = problem.stepping.growth > 1 ? min(problem.stepping.maxStep, problem.time) : problem.stepping.dt
+                guard largest <= bound else {
+                    throw RelaxError.invalidParameter(
+                        name: "dt", value: "\(largest)",
+                        expected: "dt <= \(bound) (1 / largest outflow rate) for a positive explicit Euler step; "
+                        + "use implicit-euler or tr-bdf2 for larger steps")
+                }
+            }
+        }
+
+        /// The TR-BDF2 step below which positivity is guaranteed.
+        var positivityBound: Double {
+            switch problem.stepping.method {
+            case .implicitEuler: return .infinity
+            case .explicitEuler: return 1 / op.totalMaxRate
+            case .trBDF2:
+                let m = op.families.count
+                return op.families.enumerated().map { f, family in
+                    let fraction = (f == m - 1) ? 1.0 : 0.5
+                    return TRBDF2.positivityBound / (fraction * family.maxRate)
+                }.min() ?? .infinity
+            }
+        }
+
+        mutating func march() throws {
+            let k = problem.snapshots
+            let stepping = problem.stepping
+            record(time: 0)
+            var t = 0.0
+            var dt = stepping.dt
+            for s in 1...k {
+                let target = problem.time * Double(s) / Double(k)
+                if stepping.growth == 1 {
+                    let interval = target - t
+                    let count = max(1, Int((interval / dt * (1 - 1e-12)).rounded(.up)))
+                    let h = interval / Double(count)
+                    for _ in 0..<count { try step(h) }
+                } else {
+                    while t < target {
+                        var h = min(dt, target - t)
+                        if target - (t + h) < 1e-9 * max(target, 1) { h = target - t }
+                        try step(h)
+                        t += h
+                        dt = min(dt * stepping.growth, stepping.maxStep)
+                    }
+                }
+                t = target
+                record(time: target)
+                problem.progress?(Double(s) / Double(k), "fokker-planck t = \(target)")
+            }
+        }
+
+        private mutating func step(_ dt: Double) throws {
+            smallestStep = min(smallestStep, dt)
+            largestStep = max(largestStep, dt)
+            var next = rho
+            advance(&next, dt: dt, method: problem.stepping.method)
+            var minimum = next.min() ?? 0
+            if minimum < 0, problem.stepping.method == .trBDF2, problem.stepping.fallBackOnNegative {
+                next = rho
+                advance(&next, dt: dt, method: .implicitEuler)
+                fallbacks += 1
+                minimum = next.min() ?? 0
+            }
+            if minimum < 0 {
+                negativeSteps += 1
+                mostNegative = min(mostNegative, minimum)
+            }
+            if let bad = next.firstIndex(where: { !$0.isFinite }) {
+                let grid = problem.grid
+                throw RelaxError.nonFinite(what: "density after step \(steps + 1)", index: grid.multiIndex(bad),
+                                           point: grid.point(bad), value: next[bad])
+            }
+            rho = next
+            steps += 1
+            let mass = FokkerPlanck.integrate(rho, weights: weights, cellVolume: cellVolume)
+            maxMassDrift = max(maxMassDrift, abs(mass - 1))
+        }
+
+        /// One step of the whole operator (split over families in 2-D/3-D).
+        private func advance(_ y: inout [Double], dt: Double, method: FokkerPlanckStepping.Method) {
+            let m = op.families.count
+            switch method {
+            case .implicitEuler:
+                for f in 0..<m { op.implicitStep(f, tau: dt, &y) }
+            case .trBDF2:
+                // Nested Strang: 0 .. m-2 by dt/2, m-1 by dt, back down by dt/2.
+                for f in 0..<(m - 1) { op.trBDF2Step(f, tau: dt / 2, &y) }
+                op.trBDF2Step(m - 1, tau: dt, &y)
+                for f in stride(from: m - 2, through: 0, by: -1) { op.trBDF2Step(f, tau: dt / 2, &y) }
+            case .explicitEuler:
+                var rate = [Double](repeating: 0, count: y.count)
+                for f in 0..<m { op.addGenerator(f, y, into: &rate) }
+                for i in y.indices { y[i] += dt * rate[i] }
+            }
+        }
+
+        private mutating func record(time: Double) {
+            times.append(time)
+            snapshots.append(Field(grid: problem.grid, values: rho))
+            let mass = FokkerPlanck.integrate(rho, weights: weights, cellVolume: cellVolume)
+            var entropyTerm = 0.0   // ∫ rho log rho
+            var energy = 0.0        // ∫ V rho
+            var relative = 0.0      // ∫ rho log(rho / reference)
+            for i in rho.indices where rho[i] > 0 {
+                let w = weights[i] * cellVolume
+                let logRho = log(rho[i])
+                entropyTerm += w * rho[i] * logRho
+                if let potential { energy += w * potential.values[i] * rho[i] }
+                if let logReference { relative += w * rho[i] * (logRho - logReference[i]) }
+            }
+            diagnostics.append(FokkerPlanckDiagnostics(
+                time: time, mass: mass, minimum: rho.min() ?? .nan,
+                freeEnergy: nu.map { energy + $0 * entropyTerm },
+                relativeEntropy: logReference == nil ? nil : relative,
+                steps: steps))
+        }
+
+        func result(wallTime: Double) -> FokkerPlanckResult {
+            let grid = problem.grid
+            let method = problem.stepping.method
+            var notes = [
+                "finite volumes on the node grid (end nodes own half cells on no-flux axes), "
+                + "Scharfetter–Gummel fluxes along lattice offsets \(op.families.map(\.offset))",
+                "rho0 normalized: divided by its integral \(initialMass)",
+            ]
+            if op.families.count > 1 {
+                notes.append(method == .trBDF2 ? "2-D/3-D: nested Strang splitting over the offset families"
+                             : "2-D/3-D: Lie splitting over the offset families")
+            }
+            if problem.stepping.growth > 1 {
+                notes.append("steps grew geometrically from \(smallestStep) to \(largestStep)")
+            }
+            var warnings: [String] = []
+            if fallbacks > 0 {
+                notes.append("\(fallbacks) TR-BDF2 step(s) produced a negative value and were redone with implicit Euler")
+            }
+            if negativeSteps > 0 {
+                warnings.append("\(negativeSteps) step(s) ended with negative densities (most negative \(mostNegative)); "
+                                + "reduce dt below \(positivityBound) or use implicit-euler")
+            }
+            if op.families.contains(where: { $0.offset.map(abs).max()! > 1 }) && grid.boundary != .periodic {
+                warnings.append("the diffusion matrix is strongly anisotropic on this grid (offsets longer than one cell); "
+                                + "the no-flux closure is first order in a boundary layer of that width")
+            }
+            var diag: [String: Double] = [
+                "initial_mass": initialMass,
+                "normalization_factor": 1 / initialMass,
+                "mass": diagnostics.last?.mass ?? .nan,
+                "minimum": diagnostics.last?.minimum ?? .nan,
+                "max_mass_drift": maxMassDrift,
+                "max_rate": op.families.map(\.maxRate).max() ?? 0,
+                "positivity_dt_bound": positivityBound,
+                "fallback_steps": Double(fallbacks),
+                "negative_steps": Double(negativeSteps),
+            ]
+            if let f = diagnostics.last?.freeEnergy { diag["free_energy"] = f }
+            if let r = diagnostics.last?.relativeEntropy { diag["relative_entropy"] = r }
+            let report = SolverReport(
+                equation: "fokker-planck", scheme: "fitted-fv/\(method.rawValue)", workingShape: grid.shape,
+                steps: steps, dt: problem.stepping.dt,
+                cfl: largestStep * (op.families.map(\.maxRate).max() ?? 0),
+                wallTime: wallTime, diagnostics: diag, notes: notes, warnings: warnings)
+            let rhoField = Field(grid: grid, values: rho)
+            return FokkerPlanckResult(
+                rho: rhoField, times: times, snapshots: snapshots, current: op.current(rho),
+                diagnostics: diagnostics, initialMass: initialMass,
+                gibbs: logReference != nil && potential != nil ? Field(grid: grid, values: logReference!.map { exp($0) }) : nil,
+                negativeSteps: negativeSteps, report: report)
+        }
+    }
+}
