@@ -46,6 +46,50 @@ public enum FokkerPlanck {
         return op.current(rho.values)
     }
 
+    /// The stationary density of the discrete (unsplit) operator: its null vector, by
+    /// subtraction-free GTH elimination of the banded generator (`MarkovBandStationary`),
+    /// normalized to unit mass. Exact for the discretization (no time stepping, no
+    /// splitting), non-negative to the bit; for `b = -grad V`, `D = nu I` it is the discrete
+    /// Gibbs density. Cost `N * bandwidth^2` with the bandwidth the largest flat offset of an
+    /// edge (the row length in 2-D): 1-D any size, 2-D up to a few hundred nodes per axis,
+    /// 3-D small grids only; periodic wrap edges widen the band (refused when too costly).
+    public static func stationaryDensity(grid: Grid, drift: FokkerPlanckDrift,
+                                         diffusion: FokkerPlanckDiffusion) throws -> Field {
+        let op = try makeOperator(grid: grid, drift: drift, diffusion: diffusion)
+        let weights = nodeWeights(grid)
+        var bandwidth = 1
+        for family in op.families {
+            for chain in 0..<family.chainCount {
+                let s = family.chainStarts[chain], n = family.chainStarts[chain + 1] - s
+                let edges = family.cyclic ? n : n - 1
+                for k in 0..<edges { bandwidth = max(bandwidth, abs(family.nodes[s + (k + 1) % n] - family.nodes[s + k])) }
+            }
+        }
+        let cost = Double(grid.count) * Double(bandwidth) * Double(bandwidth)
+        guard cost <= 4e9 else {
+            throw RelaxError.unsupported(
+                "a direct stationary solve on this grid costs ~\(Int(cost)) operations (bandwidth \(bandwidth)); "
+                + "use FokkerPlanck.solve to a long time (implicit Euler with growing steps) instead")
+        }
+        var system = MarkovBandStationary(count: grid.count, bandwidth: bandwidth)
+        for family in op.families {
+            for chain in 0..<family.chainCount {
+                let s = family.chainStarts[chain], n = family.chainStarts[chain + 1] - s
+                // The edge measure: node measure over the chain's node weight (constant on a chain).
+                let measure = weights[family.nodes[s]] / family.weights[s]
+                let edges = family.cyclic ? n : n - 1
+                for k in 0..<edges {
+                    let a = family.nodes[s + k], b = family.nodes[s + (k + 1) % n]
+                    system.addRate(into: b, from: a, measure * family.forward[s + k])
+                    system.addRate(into: a, from: b, measure * family.backward[s + k])
+                }
+            }
+        }
+        let x = try system.stationary()
+        let mass = integrate(x, weights: weights, cellVolume: grid.cellVolume)
+        return Field(grid: grid, values: x.map { $0 / mass })
+    }
+
     // MARK: - Internals shared with the run
 
     static func nodeWeights(_ grid: Grid) -> [Double] {
