@@ -201,7 +201,7 @@ struct FokkerPlanckOperator: Sendable {
     /// stage to `gamma tau`, then BDF2 on `(t, t + gamma tau, t + tau)`.
     func trBDF2Step(_ f: Int, tau: Double, _ rho: inout [Double]) {
         let family = families[f]
-        let g = TRBDF2.gamma
+        let g = TRBDF2.gamma, a = TRBDF2.a, b = TRBDF2.b, bdf = TRBDF2.c
         forEachChain(family, &rho) { n, c, u, v, y, scratch in
             let start = scratch + 2 * n
             let stage = scratch + 3 * n
@@ -210,8 +210,8 @@ struct FokkerPlanckOperator: Sendable {
                                            UnsafePointer(start), into: stage)
             MarkovChainSolve.solve(n: n, tau: g * tau / 2, weights: c, forward: u, backward: v, stage,
                                    pivots: scratch, fill: scratch + n)
-            for k in 0..<n { y[k] = c[k] * (TRBDF2.a * stage[k] - TRBDF2.b * start[k]) }
-            MarkovChainSolve.solve(n: n, tau: TRBDF2.c * tau, weights: c, forward: u, backward: v, y,
+            for k in 0..<n { y[k] = c[k] * (a * stage[k] - b * start[k]) }
+            MarkovChainSolve.solve(n: n, tau: bdf * tau, weights: c, forward: u, backward: v, y,
                                    pivots: scratch, fill: scratch + n)
         }
     }
