@@ -341,17 +341,41 @@ extension FokkerPlanck {
             maxMassDrift = max(maxMassDrift, abs(FokkerPlanck.integrate(rho, weights: weights, cellVolume: cellVolume) - 1))
         }
 
+        /// Factorizations of `C + tau G` per family and stage length, kept while the step
+        /// size repeats (uniform steps); growing steps solve directly.
+        private var factorCache: [Int: [FokkerPlanckOperator.Factors]] = [:]
+
+        private mutating func factors(_ f: Int, _ tau: Double) -> FokkerPlanckOperator.Factors? {
+            guard problem.stepping.growth == 1 else { return nil }
+            if let hit = factorCache[f]?.first(where: { $0.tau == tau }) { return hit }
+            let made = op.factor(f, tau: tau)
+            var list = factorCache[f] ?? []
+            if list.count >= 6 { list.removeFirst() }
+            list.append(made)
+            factorCache[f] = list
+            return made
+        }
+
+        private mutating func trBDF2(_ f: Int, _ tau: Double, _ y: inout [Double]) {
+            let (a, b) = FokkerPlanckOperator.trBDF2Stages(tau)
+            if let fa = factors(f, a), let fb = factors(f, b) {
+                op.trBDF2Step(f, tau: tau, &y, factors: (fa, fb))
+            } else {
+                op.trBDF2Step(f, tau: tau, &y)
+            }
+        }
+
         /// One step of the whole operator (split over families in 2-D/3-D).
-        private func advance(_ y: inout [Double], dt: Double, method: FokkerPlanckStepping.Method) {
+        private mutating func advance(_ y: inout [Double], dt: Double, method: FokkerPlanckStepping.Method) {
             let m = op.families.count
             switch method {
             case .implicitEuler:
-                for f in 0..<m { op.implicitStep(f, tau: dt, &y) }
+                for f in 0..<m { op.implicitStep(f, tau: dt, &y, factors: factors(f, dt)) }
             case .trBDF2:
                 // Nested Strang: 0 .. m-2 by dt/2, m-1 by dt, back down by dt/2.
-                for f in 0..<(m - 1) { op.trBDF2Step(f, tau: dt / 2, &y) }
-                op.trBDF2Step(m - 1, tau: dt, &y)
-                for f in stride(from: m - 2, through: 0, by: -1) { op.trBDF2Step(f, tau: dt / 2, &y) }
+                for f in 0..<(m - 1) { trBDF2(f, dt / 2, &y) }
+                trBDF2(m - 1, dt, &y)
+                for f in stride(from: m - 2, through: 0, by: -1) { trBDF2(f, dt / 2, &y) }
             case .explicitEuler:
                 var rate = [Double](repeating: 0, count: y.count)
                 for f in 0..<m { op.addGenerator(f, y, into: &rate) }

@@ -84,6 +84,81 @@ enum MarkovChainSolve {
         }
     }
 
+    /// Factors `M` once for repeated solves with the same `tau`: the same elimination as
+    /// `solve` without a right-hand side, storing reciprocal pivots `rp`, the multipliers of
+    /// the next row `ln` and of the last row `ll`, and the back-substitution coefficients
+    /// `up = tau v rp`, `fp = fill rp`. Returns `1 / (last pivot)`. All entries are >= 0.
+    @inline(__always)
+    static func factor(n: Int, tau: Double,
+                       weights c: UnsafePointer<Double>,
+                       forward u: UnsafePointer<Double>, backward v: UnsafePointer<Double>,
+                       rp: UnsafeMutablePointer<Double>, ln: UnsafeMutablePointer<Double>,
+                       ll: UnsafeMutablePointer<Double>, up: UnsafeMutablePointer<Double>,
+                       fp: UnsafeMutablePointer<Double>) -> Double {
+        var g = tau * v[n - 1]
+        var fk = tau * u[n - 1]
+        if n == 2 {
+            g += tau * u[0]
+            fk += tau * v[0]
+        }
+        var t = c[0]
+        var total = c[n - 1]
+        if n > 2 {
+            for k in 0..<(n - 2) {
+                let a = tau * u[k]
+                let bv = tau * v[k]
+                let r = 1 / (t + a + g)
+                rp[k] = r
+                ln[k] = a * r
+                ll[k] = g * r
+                up[k] = bv * r
+                fp[k] = fk * r
+                let tr = t * r
+                total += tr * fk
+                t = c[k + 1] + tr * bv
+                let gNext = g * r * bv
+                let fNext = a * r * fk
+                g = gNext
+                fk = fNext
+                if k + 1 == n - 2 {
+                    g += tau * u[n - 2]
+                    fk += tau * v[n - 2]
+                }
+            }
+        }
+        let r = 1 / (t + g)
+        rp[n - 2] = r
+        ln[n - 2] = 0
+        ll[n - 2] = g * r
+        up[n - 2] = 0
+        fp[n - 2] = fk * r
+        total += t * r * fk
+        return 1 / total
+    }
+
+    /// Solves `M x = d` in place with factors from `factor`: multiply-adds of non-negative
+    /// numbers only (no division on the dependency chain).
+    @inline(__always)
+    static func solveFactored(n: Int, rp: UnsafePointer<Double>, ln: UnsafePointer<Double>,
+                              ll: UnsafePointer<Double>, up: UnsafePointer<Double>, fp: UnsafePointer<Double>,
+                              inverseLastPivot: Double, _ d: UnsafeMutablePointer<Double>) {
+        var yLast = d[n - 1]
+        for k in 0..<(n - 1) {
+            let yk = d[k]
+            d[k + 1] += ln[k] * yk
+            yLast += ll[k] * yk
+        }
+        // d[n-1] received ln[n-2] * d[n-2] = 0 above; the last unknown uses yLast.
+        let xLast = yLast * inverseLastPivot
+        d[n - 1] = xLast
+        var next = xLast
+        for k in stride(from: n - 2, through: 0, by: -1) {
+            let x = d[k] * rp[k] + up[k] * next + fp[k] * xLast
+            d[k] = x
+            next = x
+        }
+    }
+
     /// `out = diag(c) y - theta (outflow - inflow) y`, the explicit half of a trapezoidal
     /// step (the only place where a subtraction, and so a negative value, can arise). Written
     /// with the edge fluxes `F_k = u_k y_k - v_k y_{k+1}` as `c_k y_k - theta (F_k - F_{k-1})`,

@@ -187,32 +187,103 @@ struct FokkerPlanckOperator: Sendable {
 
     // MARK: - Steps
 
-    /// One implicit Euler step of length `tau` of family `f`'s part of the operator, in place.
-    func implicitStep(_ f: Int, tau: Double, _ rho: inout [Double]) {
+    /// A family's implicit-step matrices `C + tau G` factored once (see
+    /// `MarkovChainSolve.factor`), for repeated steps of one size.
+    struct Factors: Sendable {
+        var tau: Double
+        var rp: [Double], ln: [Double], ll: [Double], up: [Double], fp: [Double]
+        /// `1 / (last pivot)` per chain.
+        var inverseLastPivot: [Double]
+    }
+
+    func factor(_ f: Int, tau: Double) -> Factors {
         let family = families[f]
-        forEachChain(family, &rho) { n, c, u, v, y, scratch in
-            for k in 0..<n { y[k] *= c[k] }
+        let count = family.nodes.count
+        var rp = [Double](repeating: 0, count: count), ln = rp, ll = rp, up = rp, fp = rp
+        var last = [Double](repeating: 0, count: family.chainCount)
+        for chain in 0..<family.chainCount {
+            let s = family.chainStarts[chain], n = family.chainStarts[chain + 1] - s
+            family.weights.withUnsafeBufferPointer { c in
+                family.forward.withUnsafeBufferPointer { u in
+                    family.backward.withUnsafeBufferPointer { v in
+                        rp.withUnsafeMutableBufferPointer { rp in
+                            ln.withUnsafeMutableBufferPointer { ln in
+                                ll.withUnsafeMutableBufferPointer { ll in
+                                    up.withUnsafeMutableBufferPointer { up in
+                                        fp.withUnsafeMutableBufferPointer { fp in
+                                            last[chain] = MarkovChainSolve.factor(
+                                                n: n, tau: tau, weights: c.baseAddress! + s, forward: u.baseAddress! + s,
+                                                backward: v.baseAddress! + s, rp: rp.baseAddress! + s, ln: ln.baseAddress! + s,
+                                                ll: ll.baseAddress! + s, up: up.baseAddress! + s, fp: fp.baseAddress! + s)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Factors(tau: tau, rp: rp, ln: ln, ll: ll, up: up, fp: fp, inverseLastPivot: last)
+    }
+
+    /// Solves `(C + tau G) x = y` on one chain (offset `s` into the family arrays), with
+    /// `factors` when given (they must be for this `tau`), else by the direct elimination.
+    @inline(__always)
+    private static func chainSolve(n: Int, s: Int, chain: Int, tau: Double, factors: Factors?,
+                                   c: UnsafePointer<Double>, u: UnsafePointer<Double>, v: UnsafePointer<Double>,
+                                   _ y: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
+        if let factors {
+            factors.rp.withUnsafeBufferPointer { rp in
+                factors.ln.withUnsafeBufferPointer { ln in
+                    factors.ll.withUnsafeBufferPointer { ll in
+                        factors.up.withUnsafeBufferPointer { up in
+                            factors.fp.withUnsafeBufferPointer { fp in
+                                MarkovChainSolve.solveFactored(
+                                    n: n, rp: rp.baseAddress! + s, ln: ln.baseAddress! + s, ll: ll.baseAddress! + s,
+                                    up: up.baseAddress! + s, fp: fp.baseAddress! + s,
+                                    inverseLastPivot: factors.inverseLastPivot[chain], y)
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
             MarkovChainSolve.solve(n: n, tau: tau, weights: c, forward: u, backward: v, y,
                                    pivots: scratch, fill: scratch + n)
         }
     }
 
-    /// One TR-BDF2 step (gamma = 2 - sqrt 2) of family `f`'s part, in place: a trapezoidal
-    /// stage to `gamma tau`, then BDF2 on `(t, t + gamma tau, t + tau)`.
-    func trBDF2Step(_ f: Int, tau: Double, _ rho: inout [Double]) {
+    /// One implicit Euler step of length `tau` of family `f`'s part of the operator, in place.
+    func implicitStep(_ f: Int, tau: Double, _ rho: inout [Double], factors: Factors? = nil) {
         let family = families[f]
-        let g = TRBDF2.gamma, a = TRBDF2.a, b = TRBDF2.b, bdf = TRBDF2.c
-        forEachChain(family, &rho) { n, c, u, v, y, scratch in
+        forEachChain(family, &rho) { chain, s, n, c, u, v, y, scratch in
+            for k in 0..<n { y[k] *= c[k] }
+            Self.chainSolve(n: n, s: s, chain: chain, tau: tau, factors: factors, c: c, u: u, v: v, y, scratch: scratch)
+        }
+    }
+
+    /// The two implicit stage lengths of a TR-BDF2 step of length `tau`.
+    static func trBDF2Stages(_ tau: Double) -> (trapezoid: Double, bdf2: Double) {
+        (TRBDF2.gamma * tau / 2, TRBDF2.c * tau)
+    }
+
+    /// One TR-BDF2 step (gamma = 2 - sqrt 2) of family `f`'s part, in place: a trapezoidal
+    /// stage to `gamma tau`, then BDF2 on `(t, t + gamma tau, t + tau)`. `factors` (optional)
+    /// hold the factorizations for the two stage lengths of `trBDF2Stages(tau)`.
+    func trBDF2Step(_ f: Int, tau: Double, _ rho: inout [Double], factors: (Factors, Factors)? = nil) {
+        let family = families[f]
+        let (theta, bdfTau) = Self.trBDF2Stages(tau)
+        let a = TRBDF2.a, b = TRBDF2.b
+        forEachChain(family, &rho) { chain, s, n, c, u, v, y, scratch in
             let start = scratch + 2 * n
             let stage = scratch + 3 * n
             for k in 0..<n { start[k] = y[k] }
-            MarkovChainSolve.applyExplicit(n: n, theta: g * tau / 2, weights: c, forward: u, backward: v,
+            MarkovChainSolve.applyExplicit(n: n, theta: theta, weights: c, forward: u, backward: v,
                                            UnsafePointer(start), into: stage)
-            MarkovChainSolve.solve(n: n, tau: g * tau / 2, weights: c, forward: u, backward: v, stage,
-                                   pivots: scratch, fill: scratch + n)
+            Self.chainSolve(n: n, s: s, chain: chain, tau: theta, factors: factors?.0, c: c, u: u, v: v, stage, scratch: scratch)
             for k in 0..<n { y[k] = c[k] * (a * stage[k] - b * start[k]) }
-            MarkovChainSolve.solve(n: n, tau: bdf * tau, weights: c, forward: u, backward: v, y,
-                                   pivots: scratch, fill: scratch + n)
+            Self.chainSolve(n: n, s: s, chain: chain, tau: bdfTau, factors: factors?.1, c: c, u: u, v: v, y, scratch: scratch)
         }
     }
 
@@ -247,12 +318,13 @@ struct FokkerPlanckOperator: Sendable {
         }
     }
 
-    /// Runs `body(n, c, u, v, y, scratch)` on every chain of a family with `y` holding the
-    /// chain's values of `rho` (gathered, written back afterwards) and `scratch` 4 n doubles.
-    /// Chains are independent; large families are split over cores.
+    /// Runs `body(chain, s, n, c, u, v, y, scratch)` on every chain of a family (`s` its
+    /// offset in the family arrays) with `y` holding the chain's values of `rho` (gathered,
+    /// written back afterwards) and `scratch` 4 n doubles. Chains are independent; large
+    /// families are split over cores.
     private func forEachChain(
         _ family: Family, _ rho: inout [Double],
-        _ body: (Int, UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>,
+        _ body: (Int, Int, Int, UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>,
                  UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void
     ) {
         let longest = max(family.longestChain, 1)
@@ -269,7 +341,7 @@ struct FokkerPlanckOperator: Sendable {
                                         let s = family.chainStarts[chain]
                                         let n = family.chainStarts[chain + 1] - s
                                         for k in 0..<n { y[k] = r[nodes[s + k]] }
-                                        body(n, c.baseAddress! + s, u.baseAddress! + s, v.baseAddress! + s, y, scratch)
+                                        body(chain, s, n, c.baseAddress! + s, u.baseAddress! + s, v.baseAddress! + s, y, scratch)
                                         for k in 0..<n { r[nodes[s + k]] = y[k] }
                                     }
                                 }
