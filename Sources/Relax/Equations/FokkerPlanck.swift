@@ -41,8 +41,9 @@ public enum FokkerPlanck {
 
     /// The probability current `J` of `rho` under the problem's drift and diffusion, at the
     /// nodes, one field per axis (see `FokkerPlanckOperator.current`).
-    public static func current(of rho: Field, drift: FokkerPlanckDrift, diffusion: FokkerPlanckDiffusion) throws -> [Field] {
-        let op = try makeOperator(grid: rho.grid, drift: drift, diffusion: diffusion)
+    public static func current(of rho: Field, drift: FokkerPlanckDrift, diffusion: FokkerPlanckDiffusion,
+                               flux: FokkerPlanckFlux = .scharfetterGummel) throws -> [Field] {
+        let op = try makeOperator(grid: rho.grid, drift: drift, diffusion: diffusion, flux: flux)
         return op.current(rho.values)
     }
 
@@ -53,9 +54,9 @@ public enum FokkerPlanck {
     /// Gibbs density. Cost `N * bandwidth^2` with the bandwidth the largest flat offset of an
     /// edge (the row length in 2-D): 1-D any size, 2-D up to a few hundred nodes per axis,
     /// 3-D small grids only; periodic wrap edges widen the band (refused when too costly).
-    public static func stationaryDensity(grid: Grid, drift: FokkerPlanckDrift,
-                                         diffusion: FokkerPlanckDiffusion) throws -> Field {
-        let op = try makeOperator(grid: grid, drift: drift, diffusion: diffusion)
+    public static func stationaryDensity(grid: Grid, drift: FokkerPlanckDrift, diffusion: FokkerPlanckDiffusion,
+                                         flux: FokkerPlanckFlux = .scharfetterGummel) throws -> Field {
+        let op = try makeOperator(grid: grid, drift: drift, diffusion: diffusion, flux: flux)
         let weights = nodeWeights(grid)
         var bandwidth = 1
         for family in op.families {
@@ -153,7 +154,8 @@ public enum FokkerPlanck {
         }
     }
 
-    static func makeOperator(grid: Grid, drift: FokkerPlanckDrift, diffusion: FokkerPlanckDiffusion) throws -> FokkerPlanckOperator {
+    static func makeOperator(grid: Grid, drift: FokkerPlanckDrift, diffusion: FokkerPlanckDiffusion,
+                             flux: FokkerPlanckFlux = .scharfetterGummel) throws -> FokkerPlanckOperator {
         try validate(grid: grid, drift: drift, diffusion: diffusion)
         let d = grid.dimension
         let h = grid.spacing
@@ -163,13 +165,13 @@ public enum FokkerPlanck {
         switch drift {
         case let .potential(v):
             // Diagonal D: axis offsets only; P = -(V_b - V_a) / D_kk.
-            return try FokkerPlanckOperator(grid: grid, decomposition: lattice) { _, e, _, a, b in
+            return try FokkerPlanckOperator(grid: grid, decomposition: lattice, flux: flux) { _, e, _, a, b in
                 let k = e.firstIndex { $0 != 0 }!
                 return -(v.values[b] - v.values[a]) / diffusion.matrix[k, k]
             }
         case let .field(b):
             let inverse = try LinearAlgebra.inverse(diffusion.matrix)
-            return try FokkerPlanckOperator(grid: grid, decomposition: lattice) { _, _, step, a, c in
+            return try FokkerPlanckOperator(grid: grid, decomposition: lattice, flux: flux) { _, _, step, a, c in
                 // P = s . D^-1 b at the edge midpoint (mean of the end values).
                 let w = inverse * step
                 var p = 0.0
@@ -214,7 +216,8 @@ extension FokkerPlanck {
                 throw RelaxError.invalidParameter(name: "snapshots", value: "\(problem.snapshots)", expected: "K >= 1")
             }
             try problem.stepping.validate()
-            op = try FokkerPlanck.makeOperator(grid: grid, drift: problem.drift, diffusion: problem.diffusion)
+            op = try FokkerPlanck.makeOperator(grid: grid, drift: problem.drift, diffusion: problem.diffusion,
+                                               flux: problem.flux)
             weights = FokkerPlanck.nodeWeights(grid)
             cellVolume = grid.cellVolume
             // rho0: on the grid, finite, non-negative, positive mass.
@@ -409,7 +412,7 @@ extension FokkerPlanck {
             let method = problem.stepping.method
             var notes = [
                 "finite volumes on the node grid (end nodes own half cells on no-flux axes), "
-                + "Scharfetter–Gummel fluxes along lattice offsets \(op.families.map(\.offset))",
+                + "\(problem.flux.rawValue) fitted fluxes along lattice offsets \(op.families.map(\.offset))",
                 "rho0 normalized: divided by its integral \(initialMass)",
                 "mass: each step conserves it up to round-off (largest per-step error \(maxStepMassError)), "
                 + "which is removed by a factor 1 + O(1e-16) so it cannot accumulate",

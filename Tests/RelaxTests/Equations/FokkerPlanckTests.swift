@@ -177,6 +177,37 @@ struct FokkerPlanckTests {
         #expect(orders.allSatisfy { abs($0 - 2) <= 0.2 }, "errors \(errors), orders \(orders)")
     }
 
+    @Test("periodic tilted drift b = F - U'(x): a non-equilibrium steady state with one constant, non-zero current")
+    func periodicTiltedSteadyState() throws {
+        let nu = 0.2, force = 1.5
+        var currents: [Double] = []
+        for n in [64, 128, 256] {
+            let g = try grid(1, n: n, boundary: .periodic)
+            let drift = FokkerPlanckDrift.sampled(on: g) { [force + 0.8 * 2 * Double.pi * sin(2 * Double.pi * $0[0])] }
+            let diffusion = try FokkerPlanckDiffusion(nu: nu, dimension: 1)
+            let rho = try FokkerPlanck.stationaryDensity(grid: g, drift: drift, diffusion: diffusion)
+            let j = try FokkerPlanck.current(of: rho, drift: drift, diffusion: diffusion)[0].values
+            // Discrete stationarity in 1-D: every edge carries the same flux, so the nodal
+            // current is one constant, up to the rounding of F = u rho_i - v rho_j, whose
+            // terms are ~ (nu/h) (1 + |P|) rho (P = h b / nu):
+            let h = g.spacing[0]
+            let termSize = nu / h * (1 + 8 * h / nu) * rho.maximum
+            #expect(j.max()! - j.min()! <= 64 * Self.eps * termSize)
+            // ... and time stepping reaches the same state.
+            let run = try FokkerPlanck.solve(FokkerPlanckProblem(
+                grid: g, drift: drift, diffusion: diffusion, initial: Field(grid: g, repeating: 1), time: 20,
+                stepping: .toStationarity(dt: 1e-3, growth: 1.2)))
+            #expect(run.rho.distance(to: rho, .max) <= 1e-9 * rho.maximum)
+            #expect(abs(run.diagnostics.last!.mass - 1) <= 1e-12 && run.negativeSteps == 0)
+            currents.append(j[0])
+        }
+        // Broken detailed balance: J != 0 (the ripples cut the free drift F = 1.5 down to ~0.04),
+        // and it converges at second order.
+        #expect(currents.allSatisfy { $0 > 0.01 })
+        let ratio = abs(currents[0] - currents[1]) / abs(currents[1] - currents[2])
+        #expect(abs(log2(ratio) - 2) <= 0.2, "current \(currents), ratio \(ratio)")
+    }
+
     // MARK: Ornstein–Uhlenbeck
 
     /// Kunin et al. Fig. 3: A = V^-1 diag(4, 1) V, V = [[-1, 1], [1, 1]], b = (-0.1, 0.05).
@@ -357,6 +388,27 @@ struct FokkerPlanckTests {
         // Second-order convergence of the current: error ratio ~ 4 (accept >= 3).
         #expect(errors[1] <= errors[0] / 3, "current errors \(errors)")
         #expect(errors[1] <= 0.02 * scale)
+    }
+
+    @Test("square-root flux: Gibbs exact, positive and conservative too; second order on the Kunin OU")
+    func squareRootFlux() throws {
+        let g = try grid(1, n: 201)
+        let v = Field(grid: g, RuggedPotential.value)
+        let gibbs = FokkerPlanck.gibbs(potential: v, nu: 0.01)
+        let still = try FokkerPlanck.solve(FokkerPlanckProblem(
+            grid: g, drift: .potential(v), diffusion: try .init(beta: 50, dimension: 1), initial: gibbs, time: 1,
+            stepping: .toStationarity(dt: 0.05), flux: .squareRoot))
+        #expect(still.rho.distance(to: gibbs, .max) <= 1e-12 * gibbs.maximum)
+        let ou = try Self.kunin()
+        var errors: [Double] = []
+        for n in [61, 121] {
+            let g2 = try kuninGrid(n)
+            let rho = try FokkerPlanck.stationaryDensity(grid: g2, drift: try ou.fokkerPlanckDrift(on: g2),
+                                                         diffusion: try ou.fokkerPlanckDiffusion, flux: .squareRoot)
+            #expect(rho.values.allSatisfy { $0 >= 0 })
+            errors.append(rho.distance(to: try ou.stationaryDensity(on: g2), .max))
+        }
+        #expect(abs(log2(errors[0] / errors[1]) - 2) <= 0.2, "errors \(errors)")
     }
 
     @Test("commuting drift and diffusion (D = nu I, symmetric A): detailed balance, Q = 0 and J_ss = 0")

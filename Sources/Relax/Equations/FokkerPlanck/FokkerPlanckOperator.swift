@@ -50,7 +50,7 @@ struct FokkerPlanckOperator: Sendable {
 
     /// Builds the operator. `peclet(family, a, b)` returns `P` for the edge from flat node
     /// `a` to flat node `b = a + s_e` of that family.
-    init(grid: Grid, decomposition: LatticeDecomposition,
+    init(grid: Grid, decomposition: LatticeDecomposition, flux: FokkerPlanckFlux = .scharfetterGummel,
          peclet: (_ family: Int, _ offset: [Int], _ step: [Double], _ a: Int, _ b: Int) -> Double) throws {
         self.grid = grid
         let d = grid.dimension
@@ -98,8 +98,8 @@ struct FokkerPlanckOperator: Sendable {
                             throw RelaxError.nonFinite(what: "Péclet number of the drift on the edge to \(grid.point(b))",
                                                        index: idx, point: grid.point(a), value: p)
                         }
-                        forward.append(term.weight * Self.bernoulli(-p))
-                        backward.append(term.weight * Self.bernoulli(p))
+                        forward.append(term.weight * flux.weight(-p))
+                        backward.append(term.weight * flux.weight(p))
                     } else {
                         forward.append(0)
                         backward.append(0)
