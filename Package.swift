@@ -28,16 +28,22 @@ let package = Package(
             name: "Relax",
             dependencies: ["CFFTW", "CLAPACK"]
         ),
-        .executableTarget(
-            name: "relax-cli",
+        // The subcommands live in a library so tests can parse and run them in-process;
+        // the executable only starts them.
+        .target(
+            name: "RelaxCLI",
             dependencies: [
                 "Relax",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "relax-cli",
+            dependencies: ["RelaxCLI"]
+        ),
         .testTarget(
             name: "RelaxTests",
-            dependencies: ["Relax"]
+            dependencies: ["Relax", "RelaxCLI"]
         ),
     ]
 )

@@ -1,7 +1,3 @@
-import ArgumentParser
-import Relax
+import RelaxCLI
 
-@main
-struct RelaxCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "relax", abstract: "Relax")
-}
+RelaxCommand.main()

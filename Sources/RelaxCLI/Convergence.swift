@@ -1,0 +1,40 @@
+import ArgumentParser
+import Relax
+
+/// `relax convergence EQUATION`: the observed-order table of every scheme for an equation.
+struct Convergence: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convergence",
+        abstract: "Print observed convergence orders against exact solutions; exit 1 if one leaves its band.",
+        discussion: """
+            EQUATION is heat or hj. Each row is one resolution; the order column is
+            log(e_{i-1}/e_i) / log(h_{i-1}/h_i), checked against the band the theory gives.
+
+            Examples:
+              relax convergence heat --dim 2
+              relax convergence hj
+            """)
+
+    @Argument(help: "heat | hj")
+    var equation: String
+
+    @Option(name: .long, help: "Dimension for heat: 1, 2 or 3.")
+    var dim: Int = 1
+
+    func run() throws {
+        let report: ConvergenceReport
+        switch equation.lowercased() {
+        case "heat":
+            guard (1...3).contains(dim) else {
+                throw RelaxError.invalidParameter(name: "dim", value: "\(dim)", expected: "1, 2 or 3")
+            }
+            report = try HeatConvergence.report(dimension: dim)
+        case "hj":
+            report = try HJConvergence.report()
+        default:
+            throw RelaxError.invalidParameter(name: "equation", value: equation, expected: "heat or hj")
+        }
+        print(report.table)
+        if !report.passes { throw ExitCode.failure }
+    }
+}

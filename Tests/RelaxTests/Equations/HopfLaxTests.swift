@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+@testable import Relax
+
+/// A small deterministic generator (SplitMix64), so random tests repeat exactly.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+    mutating func integer(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+@Suite("Hopf–Lax (Lemma 2): exact discrete inf-convolution, prox, free space")
+struct HopfLaxTests {
+    // MARK: discrete transform vs the O(N^2) oracle
+
+    /// The envelope returns `f[j*] + a*d*d` for its chosen j*, computed in the oracle's order,
+    /// so values agree to rounding of near-ties; with distinct minima the prox agrees exactly.
+    static func expectMatchesOracle(_ f: Field, time t: Double, exactTies: Bool) throws {
+        let fast = try HopfLax.infConvolution(f, time: t)
+        let slow = HopfLax.bruteForce(f, time: t)
+        let scale = max(1, f.norm(.max))
+        #expect(fast.value.distance(to: slow.value, .max) <= 1e-14 * scale)
+        var differing = 0
+        for k in 0..<f.grid.dimension where fast.proxIndex[k] != slow.proxIndex[k] { differing += 1 }
+        if exactTies {
+            // Dyadic data: every cost is exact, ties are real, and both apply the same rule.
+            #expect(differing == 0)
+            #expect(fast.value.values == slow.value.values)
+        } else {
+            // Any disagreement must be a near-tie: the fast prox is a minimiser to rounding.
+            for flat in 0..<f.grid.count {
+                let i = f.grid.multiIndex(flat)
+                let j = (0..<f.grid.dimension).map { Int(fast.proxIndex[$0][flat]) }
+                var cost = f.values[f.grid.flatIndex(j.enumerated().map { k, v in
+                    let n = f.grid.shape[k]; return ((v % n) + n) % n })]
+                for k in 0..<f.grid.dimension {
+                    let dk = f.grid.spacing[k] * Double(i[k] - j[k])
+                    cost += dk * dk / (2 * t)
+                }
+                #expect(abs(cost - slow.value[flat]) <= 1e-13 * scale)
+            }
+        }
+        if exactTies {
+            for k in 0..<f.grid.dimension { #expect(fast.prox[k].values == slow.prox[k].values) }
+        }
+    }
+
+    @Test("discrete transform equals the brute-force oracle: random and rugged losses, 1-D and 2-D",
+          arguments: [Boundary.neumann, .periodic])
+    func oracleRandom(boundary: Boundary) throws {
+        var rng = SplitMix64(seed: 7)
+        for shape in [[257], [64], [23, 19], [16, 24]] {
+            let grid = try Grid(domain: shape.map { _ in (-1.0, 1.0) }, counts: shape, boundary: boundary)
+            let random = Field(grid: grid, values: (0..<grid.count).map { _ in 2 * rng.uniform() - 1 })
+            let rugged = Field(grid: grid) { p in p.reduce(0) { $0 + sin(37 * $1) + 0.3 * $1 * $1 } }
+            for t in [0.002, 0.05, 1.3] {
+                try Self.expectMatchesOracle(random, time: t, exactTies: false)
+                try Self.expectMatchesOracle(rugged, time: t, exactTies: false)
+            }
+        }
+    }
+
+    @Test("prox ties resolved like the oracle (smallest row-major node), exact dyadic data",
+          arguments: [Boundary.neumann, .periodic])
+    func oracleTies(boundary: Boundary) throws {
+        // h = 1 and t = 1/2 make every cost an integer: many exact ties, all exactly computed.
+        var rng = SplitMix64(seed: 11)
+        for shape in [[40], [41], [12, 9], [8, 10], [5, 6, 4]] {
+            let domain = shape.map { n in (0.0, Double(boundary == .periodic ? n : n - 1)) }
+            let grid = try Grid(domain: domain, counts: shape, boundary: boundary)
+            let f = Field(grid: grid, values: (0..<grid.count).map { _ in Double(rng.integer(4)) })
+            for t in [0.5, 2.0, 8.0] {
+                try Self.expectMatchesOracle(f, time: t, exactTies: true)
+            }
+        }
+    }
+
+    @Test("3-D transform equals the oracle")
+    func oracle3D() throws {
+        var rng = SplitMix64(seed: 3)
+        for boundary in [Boundary.free, .periodic] {
+            let grid = try Grid(domain: [(-1, 1), (0, 1), (-2, 0)], counts: [7, 6, 5], boundary: boundary)
+            let f = Field(grid: grid, values: (0..<grid.count).map { _ in rng.uniform() })
+            try Self.expectMatchesOracle(f, time: 0.07, exactTies: false)
+        }
+    }
+
+    // MARK: Example 13 (inviscid): c|x|^2/2 -> |x|^2 / (2 (t + 1/c))
+
+    @Test("Example 13, inviscid, d = 1, 2, 3: discrete within its O(h^2) bound, refined exact for quadratics",
+          arguments: [1, 2, 3])
+    func example13(d: Int) throws {
+        let c = 3.0, t = 0.4
+        let n = [81, 41, 17][d - 1]
+        let grid = try Grid(domain: [(Double, Double)](repeating: (-1, 1.5), count: d),
+                            counts: [Int](repeating: n, count: d), boundary: .free)
+        let loss = Loss(name: "c|x|^2/2", dimension: d, value: { p in c * p.reduce(0) { $0 + $1 * $1 } / 2 })
+        let exact = Field(grid: grid) { p in p.reduce(0) { $0 + $1 * $1 } / (2 * (t + 1 / c)) }
+        // Discrete: the nearest node to the minimiser is within h/2 per axis, and the
+        // objective's Hessian is (c + 1/t) I, so 0 <= u_h - u <= d (c + 1/t) h^2 / 8.
+        let h = grid.spacing[0]
+        let discrete = try HopfLax.infConvolution(loss: loss, grid: grid, times: [t], refine: false).solutions[0]
+        let err = discrete.value - exact
+        #expect(err.minimum >= -1e-13)
+        #expect(err.maximum <= Double(d) * (c + 1 / t) * h * h / 8 + 1e-13)
+        // Refined: central differences are exact on quadratics, so one Newton step lands on
+        // the minimiser: value and prox = x / (1 + c t) to rounding.
+        let refined = try HopfLax.infConvolution(loss: loss, grid: grid, times: [t], refine: true).solutions[0]
+        #expect(refined.value.distance(to: exact, .max) < 1e-12)
+        for k in 0..<d {
+            let proxExact = Field(grid: grid) { p in p[k] / (1 + c * t) }
+            #expect(refined.prox[k].distance(to: proxExact, .max) < 1e-12)
+            let gradExact = Field(grid: grid) { p in p[k] / (t + 1 / c) }
+            #expect(refined.gradient[k].distance(to: gradExact, .max) < 1e-10)
+        }
+    }
+
+    // MARK: whole space, window, periodic
+
+    @Test("free space pads by the prox reach: f(x) = x has u = x - t/2, prox = x - t; Neumann warns")
+    func freeSpaceLinear() throws {
+        let t = 0.3
+        let grid = try Grid(domain: [(0, 1)], counts: [101], boundary: .free)
+        let loss = Loss(name: "x", dimension: 1, value: { $0[0] }, gradient: { _ in [1] })
+        let run = try HopfLax.infConvolution(loss: loss, grid: grid, times: [t, t / 3])
+        #expect(run.report.warnings.isEmpty)
+        #expect(run.solutions.count == 2)
+        #expect(run.f.grid == grid)
+        for s in run.solutions {
+            let exact = Field(grid: grid) { $0[0] - s.time / 2 }
+            #expect(s.value.grid == grid)
+            #expect(s.value.distance(to: exact, .max) < 1e-12)
+            #expect(s.prox[0].distance(to: Field(grid: grid) { $0[0] - s.time }, .max) < 1e-12)
+        }
+        let window = try HopfLax.infConvolution(loss: loss, grid: grid.with(boundary: .neumann), times: [t])
+        #expect(window.report.warnings.count == 1)
+        #expect(window.report.warnings[0].contains("pinned"))
+        // On the window the prox of x < t is the edge node 0: u = x^2 / (2t) there.
+        #expect(abs(window.solutions[0].value[10] - 0.01 / (2 * t)) < 1e-14)
+    }
+
+    @Test("periodic distance: sin(x) on the circle equals the whole-space value (same period)")
+    func periodicMatchesWholeSpace() throws {
+        let t = 1.7   // after kinks form (t* = 1): the prox jumps, still one period suffices
+        let n = 128
+        let periodic = try Grid(domain: [(0, 2 * Double.pi)], counts: [n], boundary: .periodic)
+        let h = periodic.spacing[0]
+        let free = try Grid(domain: [(0, 2 * Double.pi - h)], counts: [n], boundary: .free)
+        let loss = Loss(name: "sin x", dimension: 1, value: { sin($0[0]) }, gradient: { [cos($0[0])] })
+        let a = try HopfLax.infConvolution(loss: loss, grid: periodic, times: [t], refine: false).solutions[0]
+        let b = try HopfLax.infConvolution(loss: loss, grid: free, times: [t], refine: false).solutions[0]
+        #expect(a.value.values.count == b.value.values.count)
+        #expect(zip(a.value.values, b.value.values).allSatisfy { abs($0 - $1) < 1e-12 })
+        #expect(zip(a.prox[0].values, b.prox[0].values).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+
+    @Test("bad input: t <= 0, non-finite loss (names the point), Dirichlet refused")
+    func badInput() throws {
+        let grid = try Grid(domain: [(-1, 1)], counts: [11])
+        let loss = Loss(name: "1/x", dimension: 1, value: { 1 / $0[0] })
+        #expect(throws: RelaxError.invalidParameter(name: "t", value: "0.0", expected: "a finite time t > 0")) {
+            try HopfLax.infConvolution(Field(grid: grid), time: 0)
+        }
+        do {
+            _ = try HopfLax.infConvolution(loss: loss, grid: grid.with(boundary: .neumann), times: [1])
+            Issue.record("expected a non-finite error")
+        } catch let RelaxError.nonFinite(_, index, point, _) {
+            #expect(index == [5] && point == [0])
+        }
+        let dirichlet = try Grid(domain: [(-1, 1)], counts: [11], boundary: .dirichlet(0))
+        #expect(throws: RelaxError.self) {
+            try HopfLax.infConvolution(loss: Loss(name: "x", dimension: 1, value: { $0[0] }), grid: dirichlet, times: [1])
+        }
+    }
+}
