@@ -183,6 +183,78 @@ public enum FokkerPlanck {
 }
 
 extension FokkerPlanck {
+    /// The result of one checked step.
+    struct StepOutcome {
+        var minimum: Double
+        var fellBack: Bool
+        /// `|mass - 1|` produced by the step before its round-off was removed.
+        var massError: Double
+    }
+
+    /// One step of the whole operator (split over families in 2-D/3-D), in place.
+    /// `factors(f, tau)` may return cached factorizations of family `f` for step `tau`.
+    static func advance(_ op: FokkerPlanckOperator, _ y: inout [Double], dt: Double,
+                        method: FokkerPlanckStepping.Method,
+                        factors: (Int, Double) -> FokkerPlanckOperator.Factors?) {
+        let m = op.families.count
+        func trBDF2(_ f: Int, _ tau: Double) {
+            let (a, b) = FokkerPlanckOperator.trBDF2Stages(tau)
+            if let fa = factors(f, a), let fb = factors(f, b) {
+                op.trBDF2Step(f, tau: tau, &y, factors: (fa, fb))
+            } else {
+                op.trBDF2Step(f, tau: tau, &y)
+            }
+        }
+        switch method {
+        case .implicitEuler:
+            for f in 0..<m { op.implicitStep(f, tau: dt, &y, factors: factors(f, dt)) }
+        case .trBDF2:
+            // Nested Strang: 0 .. m-2 by dt/2, m-1 by dt, back down by dt/2.
+            for f in 0..<(m - 1) { trBDF2(f, dt / 2) }
+            trBDF2(m - 1, dt)
+            for f in stride(from: m - 2, through: 0, by: -1) { trBDF2(f, dt / 2) }
+        case .explicitEuler:
+            var rate = [Double](repeating: 0, count: y.count)
+            for f in 0..<m { op.addGenerator(f, y, into: &rate) }
+            for i in y.indices { y[i] += dt * rate[i] }
+        }
+    }
+
+    /// A step with the solver's checks: a TR-BDF2 step that produced a negative value is
+    /// redone by implicit Euler when `fallBack`; non-finite values throw; the mass (1 before
+    /// the step) is measured and, when the error is round-off (<= 1e-12), restored by a
+    /// factor 1 + O(1e-16) so it cannot accumulate (positivity and Gibbs states unchanged).
+    static func checkedStep(_ op: FokkerPlanckOperator, _ rho: inout [Double], dt: Double,
+                            method: FokkerPlanckStepping.Method, fallBack: Bool,
+                            weights: [Double], cellVolume: Double, stepNumber: Int,
+                            factors: (Int, Double) -> FokkerPlanckOperator.Factors?) throws -> StepOutcome {
+        var next = rho
+        advance(op, &next, dt: dt, method: method, factors: factors)
+        var minimum = next.min() ?? 0
+        var fellBack = false
+        if minimum < 0, method == .trBDF2, fallBack {
+            next = rho
+            advance(op, &next, dt: dt, method: .implicitEuler, factors: factors)
+            fellBack = true
+            minimum = next.min() ?? 0
+        }
+        if let bad = next.firstIndex(where: { !$0.isFinite }) {
+            let grid = op.grid
+            throw RelaxError.nonFinite(what: "density after step \(stepNumber)", index: grid.multiIndex(bad),
+                                       point: grid.point(bad), value: next[bad])
+        }
+        let mass = integrate(next, weights: weights, cellVolume: cellVolume)
+        let error = abs(mass - 1)
+        if error <= 1e-12 {
+            let factor = 1 / mass
+            for i in next.indices { next[i] *= factor }
+        }
+        rho = next
+        return StepOutcome(minimum: minimum, fellBack: fellBack, massError: error)
+    }
+}
+
+extension FokkerPlanck {
     /// One solve: validated inputs, the operator, the marching loop and its bookkeeping.
     struct Run {
         let problem: FokkerPlanckProblem
@@ -311,35 +383,17 @@ extension FokkerPlanck {
         private mutating func step(_ dt: Double) throws {
             smallestStep = min(smallestStep, dt)
             largestStep = max(largestStep, dt)
-            var next = rho
-            advance(&next, dt: dt, method: problem.stepping.method)
-            var minimum = next.min() ?? 0
-            if minimum < 0, problem.stepping.method == .trBDF2, problem.stepping.fallBackOnNegative {
-                next = rho
-                advance(&next, dt: dt, method: .implicitEuler)
-                fallbacks += 1
-                minimum = next.min() ?? 0
-            }
-            if minimum < 0 {
+            var state = rho
+            let outcome = try FokkerPlanck.checkedStep(
+                op, &state, dt: dt, method: problem.stepping.method, fallBack: problem.stepping.fallBackOnNegative,
+                weights: weights, cellVolume: cellVolume, stepNumber: steps + 1) { f, tau in factors(f, tau) }
+            rho = state
+            if outcome.fellBack { fallbacks += 1 }
+            if outcome.minimum < 0 {
                 negativeSteps += 1
-                mostNegative = min(mostNegative, minimum)
+                mostNegative = min(mostNegative, outcome.minimum)
             }
-            if let bad = next.firstIndex(where: { !$0.isFinite }) {
-                let grid = problem.grid
-                throw RelaxError.nonFinite(what: "density after step \(steps + 1)", index: grid.multiIndex(bad),
-                                           point: grid.point(bad), value: next[bad])
-            }
-            // The step conserves mass exactly in exact arithmetic; measure its round-off and,
-            // when it is round-off (< 1e-12), remove it so that it cannot accumulate over
-            // many steps (a factor 1 + O(1e-16): positivity and the Gibbs state unchanged).
-            let mass = FokkerPlanck.integrate(next, weights: weights, cellVolume: cellVolume)
-            let error = mass - 1
-            maxStepMassError = max(maxStepMassError, abs(error))
-            if abs(error) <= 1e-12 {
-                let factor = 1 / mass
-                for i in next.indices { next[i] *= factor }
-            }
-            rho = next
+            maxStepMassError = max(maxStepMassError, outcome.massError)
             steps += 1
             maxMassDrift = max(maxMassDrift, abs(FokkerPlanck.integrate(rho, weights: weights, cellVolume: cellVolume) - 1))
         }
@@ -357,33 +411,6 @@ extension FokkerPlanck {
             list.append(made)
             factorCache[f] = list
             return made
-        }
-
-        private mutating func trBDF2(_ f: Int, _ tau: Double, _ y: inout [Double]) {
-            let (a, b) = FokkerPlanckOperator.trBDF2Stages(tau)
-            if let fa = factors(f, a), let fb = factors(f, b) {
-                op.trBDF2Step(f, tau: tau, &y, factors: (fa, fb))
-            } else {
-                op.trBDF2Step(f, tau: tau, &y)
-            }
-        }
-
-        /// One step of the whole operator (split over families in 2-D/3-D).
-        private mutating func advance(_ y: inout [Double], dt: Double, method: FokkerPlanckStepping.Method) {
-            let m = op.families.count
-            switch method {
-            case .implicitEuler:
-                for f in 0..<m { op.implicitStep(f, tau: dt, &y, factors: factors(f, dt)) }
-            case .trBDF2:
-                // Nested Strang: 0 .. m-2 by dt/2, m-1 by dt, back down by dt/2.
-                for f in 0..<(m - 1) { trBDF2(f, dt / 2, &y) }
-                trBDF2(m - 1, dt, &y)
-                for f in stride(from: m - 2, through: 0, by: -1) { trBDF2(f, dt / 2, &y) }
-            case .explicitEuler:
-                var rate = [Double](repeating: 0, count: y.count)
-                for f in 0..<m { op.addGenerator(f, y, into: &rate) }
-                for i in y.indices { y[i] += dt * rate[i] }
-            }
         }
 
         private mutating func record(time: Double) {
