@@ -483,7 +483,8 @@ extension FokkerPlanck {
             let report = SolverReport(
                 equation: "fokker-planck", scheme: "fitted-fv/\(method.rawValue)", workingShape: grid.shape,
                 steps: steps, dt: problem.stepping.dt,
-                cfl: largestStep * (op.families.map(\.maxRate).max() ?? 0),
+                // dt / (the step below which positivity is guaranteed): <= 1 means guaranteed.
+                cfl: positivityBound.isFinite ? largestStep / positivityBound : 0,
                 wallTime: wallTime, diagnostics: diag, notes: notes, warnings: warnings)
             let rhoField = Field(grid: grid, values: rho)
             return FokkerPlanckResult(
