@@ -89,7 +89,11 @@ def relax_rows(relax_path, quick):
     cmd = [relax_path, "bench", "fokker-planck", "--json"]
     if quick:
         cmd += ["--repeats", "3", "--sizes", "200", "400", "800", "--size-2d", "64"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()[:300]}\n"
+                         "(is BenchFokkerPlanck attached to `relax bench` and the release build current?)")
+    out = done.stdout
     rows = []
     for r in json.loads(out)["rows"]:
         rows.append({"problem": r["problem"], "tool": "relax", "method": r["method"], "n": r["n"],
