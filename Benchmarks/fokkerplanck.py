@@ -9,7 +9,7 @@ Problems (identical to Sources/Relax/Benchmarks/FokkerPlanckBenchmark.swift):
   b = (-0.1, 0.05), diffusion D/kappa with D = diag(4, 1), kappa = 50, on [-1.2, 1.2]^2
   with 128^2 nodes, at stationarity. Error: L1 distance to N(b, B/kappa), A B + B A^T = 2 D.
 
-run(relax_path) returns a list of rows (dicts) with the tool, method, N, seconds (median of
+all_rows(relax_path) returns a list of rows (dicts) with the tool, method, N, seconds (median of
 repeats for fast cases, a single run for slow ones), L1 error, mass error and minimum.
 Standalone: python Benchmarks/fokkerplanck.py [--relax PATH] [--quick] [--json].
 """
@@ -181,7 +181,7 @@ def pypde_double_well(n, **solver):
     return row("double-well-1d", "py-pde", label, n, seconds, density, gibbs_1d(x), np.full(n, h), note)
 
 
-def run(relax_path, quick=False, full=False):
+def all_rows(relax_path, quick=False, full=False):
     """Relax rows, then fplanck and py-pde on the same problems. fplanck's propagate costs
     ~60 s at N = 200 here (expm_multiply, cost ~ ||A|| t N): N = 400 and 800 (~8 min, ~1 h)
     only with full=True; its steady_state runs at every N."""
@@ -206,6 +206,32 @@ def table(rows):
     return "\n".join(lines)
 
 
+TITLE = "Fokker–Planck: 1-D double well to t = 200 and 2-D Kunin OU at stationarity vs fplanck, py-pde"
+
+
+def run(relax, rounds=3):
+    """The Benchmarks/run.py contract: {"table", "checks", "rows"}. `rounds` is unused (the
+    Relax side takes medians itself; fplanck's propagate is too slow to repeat)."""
+    rows = all_rows(relax)
+    ours = [r for r in rows if r["tool"] == "relax" and r["problem"] == "double-well-1d" and r["n"] == 800
+            and "stationary" not in r["method"]]
+    best = min(ours, key=lambda r: r["seconds"]) if ours else None
+    checks = []
+    if best:
+        checks.append({"name": "N=800 to t=200, seconds (L1 <= 2e-6, mass, min >= 0)", "value": best["seconds"],
+                       "target": "<= 0.05 s", "ok": best["seconds"] <= 0.05 and best["l1_error"] <= 2e-6
+                       and best["mass_error"] <= 1e-12 and best["minimum"] >= 0})
+    peers = [r for r in rows if r["tool"] != "relax" and r["problem"] == "double-well-1d" and np.isfinite(r["l1_error"])]
+    for peer in peers:
+        mine = [r for r in rows if r["tool"] == "relax" and r["problem"] == "double-well-1d" and r["n"] == peer["n"]
+                and r["l1_error"] <= peer["l1_error"]]
+        if mine:
+            fastest = min(r["seconds"] for r in mine)
+            checks.append({"name": f"speed-up over {peer['tool']} {peer['method'][:30]} N={peer['n']} at <= its error",
+                           "value": peer["seconds"] / fastest, "target": ">= 1", "ok": fastest <= peer["seconds"]})
+    return {"table": table(rows), "checks": checks, "rows": rows}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--relax", default=os.environ.get("RELAX", ".build/release/relax"))
@@ -213,7 +239,7 @@ def main():
     parser.add_argument("--full", action="store_true", help="also fplanck propagate at N = 400, 800 (~1 h)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    rows = run(args.relax, quick=args.quick, full=args.full)
+    rows = all_rows(args.relax, quick=args.quick, full=args.full)
     print(json.dumps(rows, indent=2) if args.json else table(rows))
 
 

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 
-TOPICS = ["heat", "hopflax", "losses"]  # later: "colehopf", "fokkerplanck"
+TOPICS = ["heat", "hopflax", "losses", "fokkerplanck"]  # later: "colehopf"
 
 
 def find_relax() -> str:
