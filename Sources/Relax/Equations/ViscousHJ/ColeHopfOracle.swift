@@ -1,0 +1,93 @@
+import Foundation
+
+extension ColeHopf {
+    /// The brute-force oracle: for every node `x`, the log-sum-exp over every node `y` and every
+    /// image of it within reach of
+    ///
+    ///     -beta f(y) - beta |x - y|^2 / (2t),
+    ///
+    /// in coordinates (not cell indices), with the Gibbs means of the image position and of
+    /// `lossGradient`. Images: periodic `y + m L`; Neumann `y + 2 m L` and `2 lower - y + 2 m L`
+    /// (end nodes once per period: the trapezoid weights of the even extension); free: the nodes
+    /// themselves. O(N^2 * images): for tests on small grids, independent of `LogGaussianPass`.
+    public static func bruteForce(_ f: Field, beta: Double, time t: Double,
+                                  lossGradient: [Field]? = nil) -> (u: Field, gradient: [Field], averagedLossGradient: [Field]?) {
+        let grid = f.grid
+        let d = grid.dimension
+        let reach = (2 * t * f.oscillation + 2 * 60 * t / beta).squareRoot()
+        let images = (0..<d).map { k in axisImages(grid.axes[k], boundary: grid.boundary, reach: reach) }
+        let normalization = grid.spacing.reduce(0) { $0 + log($1) - 0.5 * log(2 * Double.pi * t / beta) }
+        var u = [Double](repeating: 0, count: grid.count)
+        var gradient = [[Double]](repeating: u, count: d)
+        var averaged = [[Double]](repeating: u, count: lossGradient == nil ? 0 : d)
+        let imageCounts = images.map(\.count)
+        let combinations = imageCounts.reduce(1, *)
+        for flat in 0..<grid.count {
+            let x = grid.point(flat)
+            var exponents: [Double] = []
+            var positions: [[Double]] = (0..<d).map { _ in [] }
+            var gradients: [[Double]] = (0..<averaged.count).map { _ in [] }
+            exponents.reserveCapacity(combinations)
+            for combination in 0..<combinations {
+                var rest = combination
+                var index = [Int](repeating: 0, count: d)
+                var distance2 = 0.0
+                var y = [Double](repeating: 0, count: d)
+                for k in stride(from: d - 1, through: 0, by: -1) {
+                    let image = images[k][rest % imageCounts[k]]
+                    rest /= imageCounts[k]
+                    index[k] = image.node
+                    y[k] = image.position
+                    distance2 += (x[k] - y[k]) * (x[k] - y[k])
+                }
+                let source = grid.flatIndex(index)
+                exponents.append(-beta * f.values[source] - beta * distance2 / (2 * t))
+                for k in 0..<d { positions[k].append(y[k]) }
+                for k in 0..<averaged.count { gradients[k].append(lossGradient![k].values[source]) }
+            }
+            var logSum = 0.0
+            for k in 0..<d {
+                let (s, mean) = LogSumExp.weightedMean(logWeights: exponents, values: positions[k])
+                logSum = s
+                gradient[k][flat] = (x[k] - mean) / t
+            }
+            for k in 0..<averaged.count {
+                averaged[k][flat] = LogSumExp.weightedMean(logWeights: exponents, values: gradients[k]).mean
+            }
+            u[flat] = -(logSum + normalization) / beta
+        }
+        return (Field(grid: grid, values: u), gradient.map { Field(grid: grid, values: $0) },
+                lossGradient == nil ? nil : averaged.map { Field(grid: grid, values: $0) })
+    }
+
+    /// The images of the nodes of one axis within `reach` of the axis' interval.
+    static func axisImages(_ axis: Axis, boundary: Boundary, reach: Double) -> [(node: Int, position: Double)] {
+        var out: [(node: Int, position: Double)] = []
+        let lo = axis.lower - reach, hi = axis.upper + reach
+        switch boundary {
+        case .periodic:
+            let copies = Int((reach / axis.length).rounded(.up)) + 1
+            for m in -copies...copies {
+                for j in 0..<axis.count {
+                    let y = axis.coordinate(j) + Double(m) * axis.length
+                    if y >= lo && y <= hi { out.append((j, y)) }
+                }
+            }
+        case .neumann:
+            let period = 2 * axis.length
+            let copies = Int((reach / period).rounded(.up)) + 1
+            for m in -copies...copies {
+                for j in 0..<axis.count {
+                    let direct = axis.coordinate(j) + Double(m) * period
+                    if direct >= lo && direct <= hi { out.append((j, direct)) }
+                    guard j > 0 && j < axis.count - 1 else { continue }
+                    let mirrored = 2 * axis.lower - axis.coordinate(j) + Double(m) * period
+                    if mirrored >= lo && mirrored <= hi { out.append((j, mirrored)) }
+                }
+            }
+        default:
+            for j in 0..<axis.count { out.append((j, axis.coordinate(j))) }
+        }
+        return out
+    }
+}
