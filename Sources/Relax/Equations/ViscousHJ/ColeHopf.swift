@@ -60,7 +60,9 @@ public struct ColeHopfSolution: Sendable {
 /// Hopf–Lax value at rate `O(1/beta)` (`LaplaceLimit`).
 ///
 /// Boundaries: periodic (images of the periodic kernel), Neumann (even images about the end
-/// nodes, the DCT-I operator), free (`solve(_:options:)` pads the window by the reach of the
+/// nodes, the DCT-I operator; the averaged loss gradient uses the gradient of the even extension
+/// of `f`, odd across the mirror, and agrees with `(x - <y>)/t` only to the `O(h^2)` trapezoid
+/// error of the extension's kink where `f` has a nonzero normal derivative), free (`solve(_:options:)` pads the window by the reach of the
 /// significant sources and samples the loss there; `solve(_:beta:time:...)` with a `.free`
 /// grid sums over the given nodes only). Dirichlet is refused.
 public enum ColeHopf {

@@ -40,10 +40,13 @@ struct ColeHopfLogDomain {
             let c = beta * h[axis] * h[axis] / (2 * t)
             let oscillation = (values.max() ?? 0) - (values.min() ?? 0)
             let layout = layout(axis: axis, coefficient: c, oscillation: oscillation)
-            let carried = (axis + 1)..<d
+            // The displacements of the axes already summed, when gradients are asked for.
+            let carried = options.gradient ? (axis + 1)..<d : d..<d
             let payloads = averaged + carried.map { displacement[$0]! }
             let pass = LogGaussianPass(coefficient: c, layout: layout)
-            let out = pass.run(shape: shape, axis: axis, logValues: values, payloads: payloads,
+            // The loss gradient's component along this axis is odd under reflection at mirror images.
+            let odd = averaged.indices.map { $0 == axis } + carried.map { _ in false }
+            let out = pass.run(shape: shape, axis: axis, logValues: values, payloads: payloads, oddPayloads: odd,
                                displacement: options.gradient)
             values = out.logValues
             shape = out.shape

@@ -8,8 +8,8 @@ extension ColeHopf {
     ///
     /// in coordinates (not cell indices), with the Gibbs means of the image position and of
     /// `lossGradient`. Images: periodic `y + m L`; Neumann `y + 2 m L` and `2 lower - y + 2 m L`
-    /// (end nodes once per period: the trapezoid weights of the even extension); free: the nodes
-    /// themselves. O(N^2 * images): for tests on small grids, independent of `LogGaussianPass`.
+    /// (end nodes once per period: the trapezoid weights of the even extension; the gradient of
+    /// the even extension of `f` changes sign along the reflected axis); free: the nodes themselves. O(N^2 * images): for tests on small grids, independent of `LogGaussianPass`.
     public static func bruteForce(_ f: Field, beta: Double, time t: Double,
                                   lossGradient: [Field]? = nil) -> (u: Field, gradient: [Field], averagedLossGradient: [Field]?) {
         let grid = f.grid
@@ -22,28 +22,31 @@ extension ColeHopf {
         var averaged = [[Double]](repeating: u, count: lossGradient == nil ? 0 : d)
         let imageCounts = images.map(\.count)
         let combinations = imageCounts.reduce(1, *)
+        var exponents = [Double](repeating: 0, count: combinations)
+        var positions = [[Double]](repeating: exponents, count: d)
+        var gradients = [[Double]](repeating: exponents, count: averaged.count)
+        var index = [Int](repeating: 0, count: d)
+        var reflected = [Bool](repeating: false, count: d)
+        var y = [Double](repeating: 0, count: d)
         for flat in 0..<grid.count {
             let x = grid.point(flat)
-            var exponents: [Double] = []
-            var positions: [[Double]] = (0..<d).map { _ in [] }
-            var gradients: [[Double]] = (0..<averaged.count).map { _ in [] }
-            exponents.reserveCapacity(combinations)
             for combination in 0..<combinations {
                 var rest = combination
-                var index = [Int](repeating: 0, count: d)
                 var distance2 = 0.0
-                var y = [Double](repeating: 0, count: d)
                 for k in stride(from: d - 1, through: 0, by: -1) {
                     let image = images[k][rest % imageCounts[k]]
                     rest /= imageCounts[k]
                     index[k] = image.node
                     y[k] = image.position
+                    reflected[k] = image.reflected
                     distance2 += (x[k] - y[k]) * (x[k] - y[k])
                 }
                 let source = grid.flatIndex(index)
-                exponents.append(-beta * f.values[source] - beta * distance2 / (2 * t))
-                for k in 0..<d { positions[k].append(y[k]) }
-                for k in 0..<averaged.count { gradients[k].append(lossGradient![k].values[source]) }
+                exponents[combination] = -beta * f.values[source] - beta * distance2 / (2 * t)
+                for k in 0..<d { positions[k][combination] = y[k] }
+                for k in 0..<averaged.count {
+                    gradients[k][combination] = (reflected[k] ? -1 : 1) * lossGradient![k].values[source]
+                }
             }
             var logSum = 0.0
             for k in 0..<d {
@@ -61,8 +64,8 @@ extension ColeHopf {
     }
 
     /// The images of the nodes of one axis within `reach` of the axis' interval.
-    static func axisImages(_ axis: Axis, boundary: Boundary, reach: Double) -> [(node: Int, position: Double)] {
-        var out: [(node: Int, position: Double)] = []
+    static func axisImages(_ axis: Axis, boundary: Boundary, reach: Double) -> [(node: Int, position: Double, reflected: Bool)] {
+        var out: [(node: Int, position: Double, reflected: Bool)] = []
         let lo = axis.lower - reach, hi = axis.upper + reach
         switch boundary {
         case .periodic:
@@ -70,7 +73,7 @@ extension ColeHopf {
             for m in -copies...copies {
                 for j in 0..<axis.count {
                     let y = axis.coordinate(j) + Double(m) * axis.length
-                    if y >= lo && y <= hi { out.append((j, y)) }
+                    if y >= lo && y <= hi { out.append((j, y, false)) }
                 }
             }
         case .neumann:
@@ -79,14 +82,14 @@ extension ColeHopf {
             for m in -copies...copies {
                 for j in 0..<axis.count {
                     let direct = axis.coordinate(j) + Double(m) * period
-                    if direct >= lo && direct <= hi { out.append((j, direct)) }
+                    if direct >= lo && direct <= hi { out.append((j, direct, false)) }
                     guard j > 0 && j < axis.count - 1 else { continue }
                     let mirrored = 2 * axis.lower - axis.coordinate(j) + Double(m) * period
-                    if mirrored >= lo && mirrored <= hi { out.append((j, mirrored)) }
+                    if mirrored >= lo && mirrored <= hi { out.append((j, mirrored, true)) }
                 }
             }
         default:
-            for j in 0..<axis.count { out.append((j, axis.coordinate(j))) }
+            for j in 0..<axis.count { out.append((j, axis.coordinate(j), false)) }
         }
         return out
     }

@@ -36,6 +36,17 @@ enum LineLayout: Sendable, Equatable {
         }
     }
 
+    /// Whether source `j` is a reflected image (a `mirror` image beyond an end node): payloads
+    /// that are odd under the reflection (the loss gradient along this axis) change sign there.
+    @inline(__always)
+    func isReflected(source j: Int, lineLength n: Int) -> Bool {
+        guard case let .mirror(g) = self else { return false }
+        let period = 2 * (n - 1)
+        var r = (j - g) % period
+        if r < 0 { r += period }
+        return r >= n
+    }
+
     /// The line node that source `j` reads.
     @inline(__always)
     func node(ofSource j: Int, lineLength n: Int) -> Int {

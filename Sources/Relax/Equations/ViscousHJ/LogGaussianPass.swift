@@ -77,12 +77,14 @@ struct LogGaussianPass {
     }
 
     /// Runs the pass along `axis` of `shape`: `logValues` are the `a_j`; `payloads` are averaged.
-    func run(shape: ArrayShape, axis: Int, logValues: [Double], payloads: [[Double]], displacement: Bool) -> Result {
+    /// Payloads flagged in `oddPayloads` change sign at reflected (mirror) images.
+    func run(shape: ArrayShape, axis: Int, logValues: [Double], payloads: [[Double]], oddPayloads: [Bool]? = nil,
+             displacement: Bool) -> Result {
         let run = PassRun(c: coefficient, layout: layout, shape: shape, axis: axis,
                           payloadCount: payloads.count, displacement: displacement)
         run.envelope(logValues)
         run.chooseBlocks()
-        run.prepareBlocks(payloads)
+        run.prepareBlocks(payloads, odd: oddPayloads ?? [Bool](repeating: false, count: payloads.count))
         run.enumeratePairs()
         run.accumulate()
         return run.finish()
@@ -240,7 +242,7 @@ private final class PassRun {
 
     // MARK: Phase 2: block maxima, weights, output factors
 
-    func prepareBlocks(_ payloads: [[Double]]) {
+    func prepareBlocks(_ payloads: [[Double]], odd: [Bool]) {
         blockMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
         prefixMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
         suffixMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
@@ -259,7 +261,12 @@ private final class PassRun {
             values.withUnsafeBufferPointer { input in
                 let target = payloadSources.base + k * lines * blockStride
                 Parallel.forEachChunk(lines, minimumPerChunk: max(1, 16384 / max(1, sources))) { range in
-                    for l in range { extend(input.baseAddress!, line: l, into: target + l * blockStride) }
+                    for l in range {
+                        let line = target + l * blockStride
+                        extend(input.baseAddress!, line: l, into: line)
+                        guard odd[k] else { continue }
+                        for j in 0..<sources where layout.isReflected(source: j, lineLength: lineLength) { line[j] = -line[j] }
+                    }
                 }
             }
         }
