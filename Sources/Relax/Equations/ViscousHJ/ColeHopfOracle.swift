@@ -9,58 +9,71 @@ extension ColeHopf {
     /// in coordinates (not cell indices), with the Gibbs means of the image position and of
     /// `lossGradient`. Images: periodic `y + m L`; Neumann `y + 2 m L` and `2 lower - y + 2 m L`
     /// (end nodes once per period: the trapezoid weights of the even extension; the gradient of
-    /// the even extension of `f` changes sign along the reflected axis); free: the nodes themselves. O(N^2 * images): for tests on small grids, independent of `LogGaussianPass`.
+    /// the even extension of `f` changes sign along the reflected axis); free: the nodes themselves. O(N^2 * images): for tests on small grids, independent of
+    /// `LogGaussianPass`.
     public static func bruteForce(_ f: Field, beta: Double, time t: Double,
                                   lossGradient: [Field]? = nil) -> (u: Field, gradient: [Field], averagedLossGradient: [Field]?) {
+        let grid = f.grid
+        let all = bruteForce(f, beta: beta, time: t, lossGradient: lossGradient, at: Array(0..<grid.count))
+        return (Field(grid: grid, values: all.u), all.gradient.map { Field(grid: grid, values: $0) },
+                lossGradient == nil ? nil : all.averagedLossGradient.map { Field(grid: grid, values: $0) })
+    }
+
+    /// The oracle at the nodes `indices` only (flat indices): `u`, and per axis the gradient and
+    /// the averaged loss gradient (empty without `lossGradient`), in the order of `indices`.
+    /// O(N * images) per point: checks large grids at sampled points.
+    public static func bruteForce(_ f: Field, beta: Double, time t: Double, lossGradient: [Field]? = nil,
+                                  at indices: [Int]) -> (u: [Double], gradient: [[Double]], averagedLossGradient: [[Double]]) {
         let grid = f.grid
         let d = grid.dimension
         let reach = (2 * t * f.oscillation + 2 * 60 * t / beta).squareRoot()
         let images = (0..<d).map { k in axisImages(grid.axes[k], boundary: grid.boundary, reach: reach) }
         let normalization = grid.spacing.reduce(0) { $0 + log($1) - 0.5 * log(2 * Double.pi * t / beta) }
-        var u = [Double](repeating: 0, count: grid.count)
+        var u = [Double](repeating: 0, count: indices.count)
         var gradient = [[Double]](repeating: u, count: d)
         var averaged = [[Double]](repeating: u, count: lossGradient == nil ? 0 : d)
         let imageCounts = images.map(\.count)
         let combinations = imageCounts.reduce(1, *)
-        var exponents = [Double](repeating: 0, count: combinations)
-        var positions = [[Double]](repeating: exponents, count: d)
-        var gradients = [[Double]](repeating: exponents, count: averaged.count)
         var index = [Int](repeating: 0, count: d)
         var reflected = [Bool](repeating: false, count: d)
         var y = [Double](repeating: 0, count: d)
-        for flat in 0..<grid.count {
-            let x = grid.point(flat)
-            for combination in 0..<combinations {
-                var rest = combination
-                var distance2 = 0.0
-                for k in stride(from: d - 1, through: 0, by: -1) {
-                    let image = images[k][rest % imageCounts[k]]
-                    rest /= imageCounts[k]
-                    index[k] = image.node
-                    y[k] = image.position
-                    reflected[k] = image.reflected
-                    distance2 += (x[k] - y[k]) * (x[k] - y[k])
-                }
-                let source = grid.flatIndex(index)
-                exponents[combination] = -beta * f.values[source] - beta * distance2 / (2 * t)
-                for k in 0..<d { positions[k][combination] = y[k] }
-                for k in 0..<averaged.count {
-                    gradients[k][combination] = (reflected[k] ? -1 : 1) * lossGradient![k].values[source]
-                }
+        var x = [Double](repeating: 0, count: d)
+        // The exponent of one image combination; fills `index`, `y`, `reflected`.
+        func exponent(_ combination: Int) -> Double {
+            var rest = combination
+            var distance2 = 0.0
+            for k in stride(from: d - 1, through: 0, by: -1) {
+                let image = images[k][rest % imageCounts[k]]
+                rest /= imageCounts[k]
+                index[k] = image.node
+                y[k] = image.position
+                reflected[k] = image.reflected
+                distance2 += (x[k] - y[k]) * (x[k] - y[k])
             }
-            var logSum = 0.0
-            for k in 0..<d {
-                let (s, mean) = LogSumExp.weightedMean(logWeights: exponents, values: positions[k])
-                logSum = s
-                gradient[k][flat] = (x[k] - mean) / t
-            }
-            for k in 0..<averaged.count {
-                averaged[k][flat] = LogSumExp.weightedMean(logWeights: exponents, values: gradients[k]).mean
-            }
-            u[flat] = -(logSum + normalization) / beta
+            return -beta * f.values[grid.flatIndex(index)] - beta * distance2 / (2 * t)
         }
-        return (Field(grid: grid, values: u), gradient.map { Field(grid: grid, values: $0) },
-                lossGradient == nil ? nil : averaged.map { Field(grid: grid, values: $0) })
+        for (slot, flat) in indices.enumerated() {
+            x = grid.point(flat)
+            // Two streaming passes: the largest exponent, then the shifted sums (log-sum-exp).
+            var top = -Double.infinity
+            for combination in 0..<combinations { top = max(top, exponent(combination)) }
+            var total = 0.0
+            var first = [Double](repeating: 0, count: d)
+            var loss = [Double](repeating: 0, count: averaged.count)
+            for combination in 0..<combinations {
+                let w = exp(exponent(combination) - top)
+                total += w
+                for k in 0..<d { first[k] += w * y[k] }
+                if !averaged.isEmpty {
+                    let source = grid.flatIndex(index)
+                    for k in 0..<d { loss[k] += w * (reflected[k] ? -1 : 1) * lossGradient![k].values[source] }
+                }
+            }
+            for k in 0..<d { gradient[k][slot] = (x[k] - first[k] / total) / t }
+            for k in 0..<averaged.count { averaged[k][slot] = loss[k] / total }
+            u[slot] = -(top + log(total) + normalization) / beta
+        }
+        return (u, gradient, averaged)
     }
 
     /// The images of the nodes of one axis within `reach` of the axis' interval.
