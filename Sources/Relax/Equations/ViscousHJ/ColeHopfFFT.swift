@@ -78,10 +78,9 @@ struct ColeHopfFFT {
         let extended = try Self.transformGrid(working)
         let reflection = MirrorExtension(grid: working, extended: extended)
         let plan = try SpectralPlan(grid: extended, kind: .periodic)
-        let nuT = t / (2 * beta)
-        let symbol = plan.symbol { exp(-nuT * $0) }
+        let symbol = Self.heatSymbol(plan, nuT: t / (2 * beta))
         let fMin = setup.samples.minimum
-        let v0 = setup.samples.values.map { exp(-beta * ($0 - fMin)) }
+        let v0 = Self.parallelMap(setup.samples.values) { VectorExp.exp(-beta * ($0 - fMin)) }
         let v0Extended = reflection.extend(v0, oddAxis: nil)
         var vExtended = v0Extended
         plan.apply(multiplier: symbol, to: &vExtended)
@@ -94,7 +93,7 @@ struct ColeHopfFFT {
         let vMin = vWindow.minimum
         let predicted = vMin > 0 ? Self.unitError(setup) / vMin * Self.errorScale(setup, options: options) : .infinity
         let range = vMin > 0 ? log((v.max() ?? 1) / vMin) : .infinity
-        let u = vMin > 0 ? vWindow.map { fMin - log($0) / beta } : vWindow.map { _ in .nan }
+        let u = Field(grid: vWindow.grid, values: Self.parallelMap(vWindow.values) { vMin > 0 ? fMin - log($0) / beta : .nan })
         var gradient: [Field] = []
         if options.gradient {
             for k in 0..<working.dimension {
@@ -115,6 +114,40 @@ struct ColeHopfFFT {
         }
         return Outcome(setup: setup, u: u, gradient: gradient, averaged: averaged,
                        predictedError: predicted, dynamicRange: range)
+    }
+}
+
+extension ColeHopfFFT {
+    /// `exp(-nu t |k|^2)` in the plan's coefficient order as a product of per-axis factors
+    /// (`SpectralPlan.symbol` evaluates the exponential at every coefficient).
+    static func heatSymbol(_ plan: SpectralPlan, nuT: Double) -> [Double] {
+        let d = plan.grid.dimension
+        let factors = (0..<d).map { plan.wavenumbers(axis: $0).map { exp(-nuT * $0 * $0) } }
+        let shape = plan.spectralShape
+        var out = factors[d - 1]
+        for k in stride(from: d - 2, through: 0, by: -1) {
+            var next = [Double](repeating: 0, count: shape[k] * out.count)
+            for i in 0..<shape[k] {
+                let a = factors[k][i]
+                for j in out.indices { next[i * out.count + j] = a * out[j] }
+            }
+            out = next
+        }
+        return out
+    }
+
+    /// `values.map(transform)` split over the cores.
+    static func parallelMap(_ values: [Double], _ transform: (Double) -> Double) -> [Double] {
+        var out = [Double](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let s = src.baseAddress!, o = dst.baseAddress!
+                Parallel.forEachChunk(values.count, minimumPerChunk: 16384) { range in
+                    for i in range { o[i] = transform(s[i]) }
+                }
+            }
+        }
+        return out
     }
 }
 

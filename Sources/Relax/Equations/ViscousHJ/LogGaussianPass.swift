@@ -172,8 +172,21 @@ private final class PassRun {
     func extend(_ values: UnsafePointer<Double>, line l: Int, into out: UnsafeMutablePointer<Double>) {
         let start = shape.lineStart(along: axis, line: l)
         let step = shape.strides[axis]
-        for j in 0..<sources {
-            out[j] = values[start + layout.node(ofSource: j, lineLength: lineLength) * step]
+        let n = lineLength
+        let line = values + start
+        switch layout {
+        case .window:
+            for j in 0..<sources { out[j] = line[j * step] }
+        case let .periodic(g):
+            // Source j reads node (j - g) mod n: runs of consecutive nodes.
+            var node = ((-g) % n + n) % n
+            for j in 0..<sources {
+                out[j] = line[node * step]
+                node += 1
+                if node == n { node = 0 }
+            }
+        case .mirror:
+            for j in 0..<sources { out[j] = line[layout.node(ofSource: j, lineLength: n) * step] }
         }
     }
 
@@ -275,32 +288,37 @@ private final class PassRun {
 
     func prepareSourceBlocks(_ l: Int) {
         let src = a.base + l * sources
-        let row = l * sourceBlocks
+        let top = blockMax.base + l * sourceBlocks
+        let prefix = prefixMax.base + l * sourceBlocks, suffix = suffixMax.base + l * sourceBlocks
         let w = weights.base + l * blockStride
+        let s = self.s, sources = self.sources, sourceBlocks = self.sourceBlocks
         for b in 0..<sourceBlocks {
             let lo = b * s, hi = min(lo + s, sources)
-            var top = -Double.infinity
-            for j in lo..<hi { top = max(top, src[j]) }
-            blockMax[row + b] = top
-            for j in lo..<hi { w[j] = exp(src[j] - top) }
+            var largest = -Double.infinity
+            for j in lo..<hi { largest = max(largest, src[j]) }
+            top[b] = largest
+            VectorExp.apply(src + lo, shift: -largest, into: w + lo, count: hi - lo)
         }
         var run = -Double.infinity
-        for b in 0..<sourceBlocks { run = max(run, blockMax[row + b]); prefixMax[row + b] = run }
+        for b in 0..<sourceBlocks { run = max(run, top[b]); prefix[b] = run }
         run = -Double.infinity
-        for b in stride(from: sourceBlocks - 1, through: 0, by: -1) { run = max(run, blockMax[row + b]); suffixMax[row + b] = run }
+        for b in stride(from: sourceBlocks - 1, through: 0, by: -1) { run = max(run, top[b]); suffix[b] = run }
     }
 
     func prepareOutputBlocks(_ l: Int) {
         let mLine = m.base + l * outputs
+        let mids = outputMid.base + l * outputBlocks, fits = rangeOK.base + l * outputBlocks
+        let factor = outputFactor.base + l * outputs
+        let s = self.s, outputs = self.outputs
         for block in 0..<outputBlocks {
             let lo = block * s, hi = min(lo + s, outputs)
             var top = -Double.infinity, bottom = Double.infinity
             for i in lo..<hi { top = max(top, mLine[i]); bottom = min(bottom, mLine[i]) }
             let mid = 0.5 * (top + bottom)
-            let fits = top - bottom <= 2 * LogGaussianPass.outputRange
-            outputMid[l * outputBlocks + block] = mid
-            rangeOK[l * outputBlocks + block] = fits
-            if fits { for i in lo..<hi { outputFactor[l * outputs + i] = exp(mid - mLine[i]) } }
+            let ok = top - bottom <= 2 * LogGaussianPass.outputRange
+            mids[block] = mid
+            fits[block] = ok
+            if ok { for i in lo..<hi { factor[i] = VectorExp.exp(mid - mLine[i]) } }
         }
     }
 
@@ -363,25 +381,28 @@ private final class PassRun {
         let l = block / outputBlocks, ib = block % outputBlocks
         let i0 = ib * s, i1 = min(i0 + s, outputs) - 1
         let xLow = i0 + offset, xHigh = i1 + offset
+        let mLine = m.base + l * outputs
         var mLow = Double.infinity
-        for i in i0...i1 { mLow = min(mLow, m[l * outputs + i]) }
+        for i in i0...i1 { mLow = min(mLow, mLine[i]) }
         let floor = mLow - tau
         let bLow = min(max(xLow / s, 0), sourceBlocks - 1)
         let bHigh = min(max(xHigh / s, 0), sourceBlocks - 1)
-        let row = l * sourceBlocks
+        let top = blockMax.base + l * sourceBlocks, prefix = prefixMax.base + l * sourceBlocks
+        let suffix = suffixMax.base + l * sourceBlocks
+        let c = self.c
         var lo = bLow, hi = bHigh
         var b = bLow - 1
         while b >= 0 {
             let d = distance(xLow, block: b)
-            if prefixMax[row + b] - c * d * d < floor { break }
-            if blockMax[row + b] - c * d * d >= floor { lo = b }
+            if prefix[b] - c * d * d < floor { break }
+            if top[b] - c * d * d >= floor { lo = b }
             b -= 1
         }
         b = bHigh + 1
         while b < sourceBlocks {
             let d = distance(xHigh, block: b)
-            if suffixMax[row + b] - c * d * d < floor { break }
-            if blockMax[row + b] - c * d * d >= floor { hi = b }
+            if suffix[b] - c * d * d < floor { break }
+            if top[b] - c * d * d >= floor { hi = b }
             b += 1
         }
         return (lo, hi)
@@ -394,27 +415,31 @@ private final class PassRun {
         let i0 = ib * s, i1 = min(i0 + s, outputs)
         let start = pairStart[block], count = pairStart[block + 1] - start
         let canTilt = mode != .direct && rangeOK[block]
+        let blockTop = blockMax.base + l * sourceBlocks, mLine = m.base + l * outputs, kinds = pairKind.base + start
+        let low = pairLow[block], c = self.c, tau = self.tau, s = self.s, sources = self.sources, offset = self.offset
         var result = (tilted: 0, normalized: 0, direct: 0, lowD: Int.max, highD: Int.min)
         for k in 0..<count {
-            let b = pairLow[block] + k
-            let top = blockMax[l * sourceBlocks + b]
+            let b = low + k
+            let top = blockTop[b]
+            let lo = b * s, hi = min(lo + s, sources) - 1
             var best = -Double.infinity
             for i in i0..<i1 {
-                let d = distance(i + offset, block: b)
-                best = max(best, top - c * d * d - m[l * outputs + i])
+                let x = i + offset
+                let d = Double(max(0, lo - x, x - hi))
+                best = max(best, top - c * d * d - mLine[i])
             }
-            guard best >= -tau else { pairKind[start + k] = Self.skip; continue }
+            guard best >= -tau else { kinds[k] = Self.skip; continue }
             let dIndex = ib - b
             if mode == .direct {
-                pairKind[start + k] = Self.direct
+                kinds[k] = Self.direct
                 result.direct += 1
             } else if canTilt && c * abs(delta(dIndex)) * Double(s - 1) <= LogGaussianPass.tiltRange {
-                pairKind[start + k] = Self.tilted
+                kinds[k] = Self.tilted
                 result.tilted += 1
                 result.lowD = min(result.lowD, dIndex)
                 result.highD = max(result.highD, dIndex)
             } else {
-                pairKind[start + k] = Self.normalized
+                kinds[k] = Self.normalized
                 result.normalized += 1
             }
         }
@@ -475,36 +500,38 @@ private final class PassRun {
     func gatherBlock(_ block: Int, into x: UnsafeMutablePointer<Double>) {
         let l = block / outputBlocks, ib = block % outputBlocks
         let start = pairStart[block], count = pairStart[block + 1] - start
-        let cpp = columnsPerPair
+        let cpp = columnsPerPair, s = self.s
         let centre = self.centre
+        let kinds = pairKind.base + start, rhos = pairRho.base + start, low = pairLow[block]
+        let w0 = weights.base + l * blockStride
+        let payloadBase = payloadSources.base, payloadStride = lines * blockStride
         var column = 0
-        for k in 0..<count {
-            let kind = pairKind[start + k]
-            guard kind == Self.tilted || kind == Self.normalized else { continue }
-            let b = pairLow[block] + k
-            let base = l * blockStride + b * s
-            let col = x + column * s
-            if kind == Self.tilted {
-                tiltSource.withUnsafeBufferPointer { tilt in
-                    let t = tilt.baseAddress! + (ib - b - minD) * s
-                    let w = weights.base + base
+        tiltSource.withUnsafeBufferPointer { tilts in
+            for k in 0..<count {
+                let kind = kinds[k]
+                guard kind == Self.tilted || kind == Self.normalized else { continue }
+                let b = low + k
+                let col = x + column * s
+                if kind == Self.tilted {
+                    let t = tilts.baseAddress! + (ib - b - minD) * s
+                    let w = w0 + b * s
                     for q in 0..<s { col[q] = w[q] * t[q] }
+                } else {
+                    rhos[k] = normalizedColumn(line: l, block: b, delta: delta(ib - b), into: col)
                 }
-            } else {
-                pairRho[start + k] = normalizedColumn(line: l, block: b, delta: delta(ib - b), into: col)
+                var next = 1
+                if wantDisplacement {
+                    let dcol = x + (column + 1) * s
+                    for q in 0..<s { dcol[q] = col[q] * (Double(q) - centre) }
+                    next = 2
+                }
+                for p in 0..<payloadCount {
+                    let pcol = x + (column + next + p) * s
+                    let src = payloadBase + p * payloadStride + l * blockStride + b * s
+                    for q in 0..<s { pcol[q] = col[q] * src[q] }
+                }
+                column += cpp
             }
-            var next = 1
-            if wantDisplacement {
-                let dcol = x + (column + 1) * s
-                for q in 0..<s { dcol[q] = col[q] * (Double(q) - centre) }
-                next = 2
-            }
-            for p in 0..<payloadCount {
-                let pcol = x + (column + next + p) * s
-                let src = payloadSources.base + p * lines * blockStride + base
-                for q in 0..<s { pcol[q] = col[q] * src[q] }
-            }
-            column += cpp
         }
     }
 
@@ -520,7 +547,7 @@ private final class PassRun {
             col[q] = e
             rho = max(rho, e)
         }
-        for q in 0..<valid { col[q] = exp(col[q] - rho) }
+        VectorExp.apply(col, shift: -rho, into: col, count: valid)
         for q in valid..<s { col[q] = 0 }
         return rho
     }
@@ -530,48 +557,53 @@ private final class PassRun {
         let l = block / outputBlocks, ib = block % outputBlocks
         let i0 = ib * s, np = min(s, outputs - i0)
         let start = pairStart[block], count = pairStart[block + 1] - start
-        let cpp = columnsPerPair
+        let cpp = columnsPerPair, s = self.s, c = self.c
         let out = l * outputs + i0
         let centre = self.centre
+        let kinds = pairKind.base + start, rhos = pairRho.base + start, low = pairLow[block]
+        let blockTop = blockMax.base + l * sourceBlocks, mid = outputMid[block]
+        let factorOut = outputFactor.base + out, mOut = m.base + out
+        let totalOut = sum.base + out
+        let dispOut = wantDisplacement ? displacementSum.base + out : nil
+        let payloadOut = payloadSums.base + out, total = self.total
         var factor = [Double](repeating: 0, count: np)
         var column = 0
-        for k in 0..<count {
-            let kind = pairKind[start + k]
-            guard kind == Self.tilted || kind == Self.normalized else { continue }
-            let b = pairLow[block] + k
-            let dIndex = ib - b
-            let delta = delta(dIndex)
-            if kind == Self.tilted {
-                let alpha = exp(blockMax[l * sourceBlocks + b] - c * delta * delta - outputMid[block])
-                let factorOut = outputFactor.base + out
-                tiltOutput.withUnsafeBufferPointer { tilt in
-                    let t = tilt.baseAddress! + (dIndex - minD) * s
-                    for p in 0..<np { factor[p] = alpha * factorOut[p] * t[p] }
+        tiltOutput.withUnsafeBufferPointer { tilts in
+            factor.withUnsafeMutableBufferPointer { fb in
+                let factor = fb.baseAddress!
+                for k in 0..<count {
+                    let kind = kinds[k]
+                    guard kind == Self.tilted || kind == Self.normalized else { continue }
+                    let b = low + k
+                    let dIndex = ib - b
+                    let delta = delta(dIndex)
+                    if kind == Self.tilted {
+                        let alpha = exp(blockTop[b] - c * delta * delta - mid)
+                        let t = tilts.baseAddress! + (dIndex - minD) * s
+                        for p in 0..<np { factor[p] = alpha * factorOut[p] * t[p] }
+                    } else {
+                        // exp(rho - c Delta^2 - 2c Delta p~ - m_i)
+                        let base = rhos[k] - c * delta * delta
+                        let tilt = 2 * c * delta
+                        for p in 0..<np { factor[p] = VectorExp.exp(base - tilt * (Double(p) - centre) - mOut[p]) }
+                    }
+                    let y0 = y + column * s
+                    for p in 0..<np { totalOut[p] += factor[p] * y0[p] }
+                    var next = 1
+                    if let disp = dispOut {
+                        let y1 = y + (column + 1) * s
+                        let shift = delta - centre
+                        for p in 0..<np { disp[p] += factor[p] * ((shift + Double(p)) * y0[p] - y1[p]) }
+                        next = 2
+                    }
+                    for pIndex in 0..<payloadCount {
+                        let yk = y + (column + next + pIndex) * s
+                        let acc = payloadOut + pIndex * total
+                        for p in 0..<np { acc[p] += factor[p] * yk[p] }
+                    }
+                    column += cpp
                 }
-            } else {
-                // exp(rho - c Delta^2 - 2c Delta p~ - m_i)
-                let base = pairRho[start + k] - c * delta * delta
-                let tilt = 2 * c * delta
-                let mOut = m.base + out
-                for p in 0..<np { factor[p] = exp(base - tilt * (Double(p) - centre) - mOut[p]) }
             }
-            let y0 = y + column * s
-            let totalOut = sum.base + out
-            for p in 0..<np { totalOut[p] += factor[p] * y0[p] }
-            var next = 1
-            if wantDisplacement {
-                let y1 = y + (column + 1) * s
-                let disp = displacementSum.base + out
-                let shift = delta - centre
-                for p in 0..<np { disp[p] += factor[p] * ((shift + Double(p)) * y0[p] - y1[p]) }
-                next = 2
-            }
-            for pIndex in 0..<payloadCount {
-                let yk = y + (column + next + pIndex) * s
-                let acc = payloadSums.base + pIndex * total + out
-                for p in 0..<np { acc[p] += factor[p] * yk[p] }
-            }
-            column += cpp
         }
     }
 
@@ -592,7 +624,7 @@ private final class PassRun {
                     let d = Double(x - j)
                     let e = a[l * sources + j] - c * d * d - shift
                     guard e > -tau - 8 else { continue }
-                    let term = exp(e)
+                    let term = VectorExp.exp(e)
                     weight += term
                     disp += term * d
                     for p in 0..<payloadCount {
