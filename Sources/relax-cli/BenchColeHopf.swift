@@ -30,18 +30,20 @@ struct BenchColeHopf: ParsableCommand {
             return
         }
         print("Cole–Hopf, periodic [0, 2pi)^d, t = \(ColeHopfBenchmark.time), \(result.threads) threads")
-        print("d       N      beta  path         u+grad ms   u ms    Mpoints/s  max|u-oracle|  max|grad-oracle|")
+        print("d          N   beta  path          u+grad ms     u ms  Mpoints/s  max|u-oracle|  max|grad-oracle|")
         for c in result.cases {
             let size = c.dimension == 1 ? "\(c.n)" : "\(c.n)^2"
             let path = c.requestedPath == "auto" ? c.path : c.path + "*"
-            print(String(format: "%d %9@ %8.0e  %-11@ %9.2f %7.2f %10.2f %14.2e %16.2e", c.dimension, size, c.beta, path,
-                         c.seconds * 1e3, c.secondsValueOnly * 1e3, c.pointsPerSecond / 1e6, c.maxError, c.maxGradientError))
+            let pad = { (text: String, width: Int) in String(repeating: " ", count: max(0, width - text.count)) + text }
+            print("\(c.dimension) " + pad(size, 10) + String(format: " %6.0e  ", c.beta) + path.padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + String(format: " %10.2f %8.2f %10.2f %14.2e %16.2e", c.seconds * 1e3, c.secondsValueOnly * 1e3,
+                           c.pointsPerSecond / 1e6, c.maxError, c.maxGradientError))
         }
         print("(* forced path)")
         for f in result.fd {
             let size = f.dimension == 1 ? "\(f.n)" : "\(f.n)^2"
-            print(String(format: "explicit Godunov FD step, d = %d, N = %@, beta = %.0f: %.3f ms/step, %.1f Mpoints/s",
-                         f.dimension, size, f.beta, f.secondsPerStep * 1e3, f.pointsPerSecond / 1e6))
+            print("explicit Godunov FD step, d = \(f.dimension), N = \(size), beta = \(Int(f.beta)): "
+                  + String(format: "%.3f ms/step, %.1f Mpoints/s", f.secondsPerStep * 1e3, f.pointsPerSecond / 1e6))
         }
     }
 }
