@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 
-TOPICS = ["heat", "hopflax", "losses", "fokkerplanck"]  # later: "colehopf"
+TOPICS = ["heat", "hopflax", "losses", "colehopf", "fokkerplanck"]
 
 
 def find_relax() -> str:

@@ -11,5 +11,5 @@ struct Bench: ParsableCommand {
               relax bench hopflax --cases 1:1000000 --json
               relax bench heat --json
             """,
-        subcommands: [BenchHeat.self, BenchHopfLax.self, BenchLosses.self, BenchFokkerPlanck.self])
+        subcommands: [BenchHeat.self, BenchHopfLax.self, BenchLosses.self, BenchFokkerPlanck.self, BenchColeHopf.self])
 }

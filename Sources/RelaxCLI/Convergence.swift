@@ -7,16 +7,17 @@ struct Convergence: ParsableCommand {
         commandName: "convergence",
         abstract: "Print observed convergence orders against exact solutions; exit 1 if one leaves its band.",
         discussion: """
-            EQUATION is heat, hj or fokker-planck. Each row is one resolution; the order column is
+            EQUATION is heat, hj, viscous-hj or fokker-planck. Each row is one resolution; the order column is
             log(e_{i-1}/e_i) / log(h_{i-1}/h_i), checked against the band the theory gives.
 
             Examples:
               relax convergence heat --dim 2
               relax convergence hj
+              relax convergence viscous-hj
               relax convergence fokker-planck
             """)
 
-    @Argument(help: "heat | hj | fokker-planck")
+    @Argument(help: "heat | hj | viscous-hj | fokker-planck")
     var equation: String
 
     @Option(name: .long, help: "Dimension for heat: 1, 2 or 3.")
@@ -32,10 +33,12 @@ struct Convergence: ParsableCommand {
             report = try HeatConvergence.report(dimension: dim)
         case "hj":
             report = try HJConvergence.report()
+        case "viscous-hj":
+            report = try ViscousHJConvergence.report()
         case "fokker-planck":
             report = try FokkerPlanckConvergence.report()
         default:
-            throw RelaxError.invalidParameter(name: "equation", value: equation, expected: "heat, hj or fokker-planck")
+            throw RelaxError.invalidParameter(name: "equation", value: equation, expected: "heat, hj, viscous-hj or fokker-planck")
         }
         print(report.table)
         if !report.passes { throw ExitCode.failure }

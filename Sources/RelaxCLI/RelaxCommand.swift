@@ -14,7 +14,7 @@ public struct RelaxCommand: ParsableCommand {
             Conventions (equations, kernel variances, Gibbs densities) are listed in README.md.
             """,
         version: Toolkit.version,
-        subcommands: [Smooth.self, FokkerPlanckCommand.self, Convergence.self, FigureCommand.self, Bench.self]
+        subcommands: [Smooth.self, FokkerPlanckCommand.self, Verify.self, Convergence.self, FigureCommand.self, Bench.self]
     )
 
     public init() {}

@@ -6,7 +6,7 @@ import Relax
 struct Smooth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smooth",
-        abstract: "Smooth a loss by the heat, inviscid HJ (Hopf–Lax) or viscous HJ equation.",
+        abstract: "Smooth a loss by the heat, inviscid HJ (Hopf–Lax) or viscous HJ (local entropy) equation.",
         discussion: """
             Writes DIR/run.json, DIR/x.npy (y.npy, z.npy), DIR/f.npy, DIR/u.npy with shape (n), (n,m) or
             (n,m,k) where u[i,j] = u(x_i, y_j), DIR/grad.npy (shape (n) in 1-D, else (..., d)), and for
@@ -18,10 +18,12 @@ struct Smooth: ParsableCommand {
             Equations and methods (the first is the default):
               heat        spectral | fd (Crank–Nicolson) | ftcs | crank-nicolson     v = G_{t/beta} * f
               hj          hopf-lax | hopf-lax-discrete | fd | lax-friedrichs | weno    u_t = -|grad u|^2/2
+              viscous-hj  auto | cole-hopf | fd | fd-imex | weno     u_t = -|grad u|^2/2 + Lap u/(2 beta)
 
             Examples:
               relax smooth --loss rugged-1d --domain -3:3 --n 1201 --beta 2 --t 1.5 --equation heat --out runs/heat
               relax smooth --loss "x^2/2 + y^2" --domain -2:2,-2:2 --n 257,257 --t 0.5 --equation hj --out runs/hj
+              relax smooth --loss rugged-2d --domain -3:3,-3:3 --n 301,301 --beta 20 --t 1 --equation viscous-hj --out runs/vhj
             """)
 
     @Option(name: .long, parsing: .unconditional,
@@ -31,7 +33,7 @@ struct Smooth: ParsableCommand {
     @OptionGroup var grid: GridOptions
 
     @Option(name: .long, parsing: .unconditional,
-            help: "Inverse temperature beta > 0 (heat: nu = 1/(2 beta); not used by hj).")
+            help: "Inverse temperature beta > 0 (heat, viscous-hj: diffusion 1/(2 beta); not used by hj).")
     var beta: Double?
 
     @Option(name: .customLong("t"), parsing: .unconditional, help: "Smoothing time t > 0 (the paper's gamma).")
@@ -133,7 +135,8 @@ enum SmoothingEquation: String, CaseIterable {
             } ?? .hopfLax
             return { try HopfLax.smooth($0, method: m) }
         case .viscousHJ:
-            throw RelaxError.unsupported("--equation viscous-hj is not in this build yet")
+            let m = try method.map { try ViscousHJMethod(name: $0) } ?? .auto
+            return { try ViscousHJ.smooth($0, method: m) }
         }
     }
 }

@@ -180,4 +180,39 @@ public final class SpectralPlan: @unchecked Sendable {
             dst.baseAddress!.update(from: real, count: grid.count)
         }
     }
+
+    /// Replaces `values` by `T^-1 (i k_axis multiplier T values)`: the derivative along `axis`
+    /// of what `apply(multiplier:to:)` returns (spectral differentiation of the filtered
+    /// trigonometric interpolant). Periodic plans only. The Nyquist coefficient of an even-length
+    /// axis gets factor 0 (its derivative is not real on the grid).
+    public func applyDerivative(multiplier: [Double], axis: Int, to values: inout [Double]) {
+        precondition(kind == .periodic, "spectral derivatives need a periodic plan")
+        precondition(values.count == grid.count && multiplier.count == spectralCount)
+        let n = grid.axes[axis].count
+        let k = wavenumbers(axis: axis).enumerated().map { m, value in n % 2 == 0 && m == n / 2 ? 0 : value }
+        let inner = spectralShape[(axis + 1)...].reduce(1, *)
+        let length = spectralShape[axis]
+        let scale = 1 / normalization
+        values.withUnsafeBufferPointer { src in
+            real.update(from: src.baseAddress!, count: grid.count)
+        }
+        fftw_execute(forwardPlan)
+        let c = UnsafeMutableRawPointer(complex!).assumingMemoryBound(to: Double.self)
+        multiplier.withUnsafeBufferPointer { m in
+            k.withUnsafeBufferPointer { kb in
+                Parallel.forEachChunk(spectralCount, minimumPerChunk: 1 << 15) { range in
+                    for i in range {
+                        let s = m[i] * kb[(i / inner) % length] * scale
+                        let re = c[2 * i], im = c[2 * i + 1]
+                        c[2 * i] = -im * s
+                        c[2 * i + 1] = re * s
+                    }
+                }
+            }
+        }
+        fftw_execute(backwardPlan)
+        values.withUnsafeMutableBufferPointer { dst in
+            dst.baseAddress!.update(from: real, count: grid.count)
+        }
+    }
 }

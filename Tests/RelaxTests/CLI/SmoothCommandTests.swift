@@ -123,3 +123,26 @@ struct SmoothCommandTests {
         #expect(stdout.fileHandleForReading.readDataToEndOfFile().isEmpty)
     }
 }
+
+@Suite("CLI: relax smooth --equation viscous-hj, relax verify cole-hopf")
+struct ViscousCommandTests {
+    @Test("viscous-hj by Cole–Hopf: Example 13 in 1-D, u = x^2/(2(t+1/c)) + 1/(2 beta) log(1+ct)")
+    func example13() throws {
+        let out = SmoothCommandTests.scratch("vhj")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // c = 1, beta = 4, t = 0.5: kernel width sqrt(t/beta) = 0.35 spans ~17 cells of h = 0.02,
+        // so the trapezoid quadrature of the Gaussian integral is exact to round-off.
+        try SmoothCommandTests.run(["smooth", "--loss", "x^2/2", "--domain", "-2:2", "--n", "201", "--beta", "4",
+                                    "--t", "0.5", "--equation", "viscous-hj", "--method", "cole-hopf", "--out", out])
+        let (u, _) = try NPY.read(out + "/u.npy")
+        let (x, _) = try NPY.read(out + "/x.npy")
+        let exact = x.map { $0 * $0 / (2 * 1.5) + log(1.5) / 8 }
+        #expect(zip(u, exact).map { abs($0 - $1) }.max()! < 1e-10)
+    }
+
+    @Test("relax verify cole-hopf passes in 1-D")
+    func verify() throws {
+        try SmoothCommandTests.run(["verify", "cole-hopf"])
+        #expect(throws: (any Error).self) { try SmoothCommandTests.run(["verify", "cole-hopf", "--dim", "4"]) }
+    }
+}

@@ -35,6 +35,10 @@ public struct HamiltonJacobiFD<H: SeparableHamiltonian>: Sendable {
     public var diffusion: Double
     /// The fraction of the stable time step used, in (0, 1].
     public var cfl: Double
+    /// The order of the central Laplacian: 2 (3-point) or 4 (5-point, needs the two ghost
+    /// nodes of WENO5; for smooth viscous HJ with `.weno5`). Its spectral radius is `4/h^2`
+    /// resp. `16/(3h^2)`, so the diffusive part of the CFL rate is `2 nu/h^2` resp. `8 nu/(3h^2)`.
+    public var diffusionOrder = 2
 
     public init(hamiltonian: H, scheme: Scheme = .godunov, diffusion: Double = 0, cfl: Double? = nil) {
         self.hamiltonian = hamiltonian
@@ -115,7 +119,7 @@ public struct HamiltonJacobiFD<H: SeparableHamiltonian>: Sendable {
     func stableStep(speeds: [Double], grid: Grid) -> Double {
         var rate = 0.0
         for (k, h) in grid.spacing.enumerated() {
-            rate += speeds[k] / h + 2 * diffusion / (h * h)
+            rate += speeds[k] / h + (diffusionOrder == 4 ? 8.0 / 3 : 2) * diffusion / (h * h)
         }
         return rate > 0 ? 1 / rate : .infinity
     }
@@ -134,6 +138,7 @@ public struct HamiltonJacobiFD<H: SeparableHamiltonian>: Sendable {
         let hamiltonian = self.hamiltonian
         let scheme = self.scheme
         let nu = diffusion
+        let fourthOrder = diffusionOrder == 4 && g >= 2
         var speeds = [Double](repeating: 0, count: d)
         var minus = [Double](repeating: 0, count: count)
         var plus = [Double](repeating: 0, count: count)
@@ -170,7 +175,11 @@ public struct HamiltonJacobiFD<H: SeparableHamiltonian>: Sendable {
                                                         mp[node] = ml[i]
                                                         pp[node] = pl[i]
                                                         s = max(s, hamiltonian.speed(axis: axis, node: node, minus: ml[i], plus: pl[i]))
-                                                        if nu > 0 {
+                                                        if nu > 0 && fourthOrder {
+                                                            let c = g + i
+                                                            op[node] += nu * (-l[c + 2] + 16 * l[c + 1] - 30 * l[c]
+                                                                              + 16 * l[c - 1] - l[c - 2]) / (12 * h * h)
+                                                        } else if nu > 0 {
                                                             op[node] += nu * (l[g + i + 1] - 2 * l[g + i] + l[g + i - 1]) / (h * h)
                                                         }
                                                     }

@@ -17,6 +17,17 @@
 /// Positions are in units of grid cells: `a = h^2 / (2 t)` and `offset` is the position of
 /// source 0 relative to query 0 (negative for a periodic line extended by ghost images).
 enum LowerEnvelope {
+    /// Scratch for one line: the envelope's parabola indices and crossing abscissae
+    /// (`count` and `count + 1` entries for a line of `count` sources).
+    struct Workspace {
+        var vertices: [Int32]
+        var crossings: [Double]
+        init(capacity: Int) {
+            vertices = [Int32](repeating: 0, count: capacity)
+            crossings = [Double](repeating: 0, count: capacity + 1)
+        }
+    }
+
     /// Writes `out[i]` and the minimizing source index `argmin[i]` (in `0..<count`) for
     /// `i in 0..<queries`. `f` must hold `count >= 1` finite values; `a > 0`.
     @inline(__always)

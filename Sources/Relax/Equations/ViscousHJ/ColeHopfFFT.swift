@@ -1,0 +1,196 @@
+import Foundation
+
+/// The FFT evaluation of the Cole–Hopf integral: `v = G_{t/beta} * v0`, `v0 = exp(-beta (f - min f))`,
+/// by the exact heat propagator `exp(-nu t |k|^2)` (`nu = 1/(2 beta)`) on a periodic grid —
+/// the working grid itself, or for Neumann and padded free grids its even extension (period
+/// `2(n-1)` per axis, the operator of the DCT-I) — with `u = min f - log(v)/beta` and
+/// `grad u = -(1/beta) grad v / v`, `grad v` by spectral differentiation
+/// (`SpectralPlan.applyDerivative`): the displacement form of Lemma 1, `x - <y> = -(t/beta) grad v/v`,
+/// with the displacement to each image. The averaged loss gradient is `G*(grad f v0)/v`, the
+/// component along an axis extended oddly across its mirror (as the gradient of the even
+/// extension of `f`).
+///
+/// Error: the transforms are accurate to about `2e-16 log2(N) max v0` in absolute terms, so at
+/// a point the relative error of `v` is `r = 2e-16 log2(N)/v(x)` (`max v0 = 1`): it grows like
+/// `exp(beta (u(x) - min u))`. Predicted errors: `r/beta` for `u`, `4 r/sqrt(t beta)` for the
+/// gradient (the derivative amplifies the noise up to the kernel's bandwidth `~1/sigma`), `r max|grad f|`
+/// for the averaged loss gradient; `ColeHopf` runs the path only while they stay below its
+/// tolerance (about `beta (u - min u) <= 11-14`).
+struct ColeHopfFFT {
+    let setup: ColeHopf.Setup
+    let options: ColeHopfOptions
+
+    struct Outcome {
+        var setup: ColeHopf.Setup
+        var u: Field
+        var gradient: [Field]
+        var averaged: [Field]?
+        var predictedError: Double
+        var dynamicRange: Double
+
+        func solution(report base: SolverReport) -> ColeHopfSolution {
+            var report = base
+            report.scheme = "cole-hopf (fft)"
+            return ColeHopfSolution(f: setup.windowSamples, u: u, gradient: gradient, averagedLossGradient: averaged,
+                                    path: .fft, report: report)
+        }
+    }
+
+    /// `log2 N`-scaled unit error of the transforms on this grid.
+    static func unitError(_ setup: ColeHopf.Setup) -> Double {
+        ColeHopf.fftUnitError * max(1, log2(Double(setup.working.count)))
+    }
+
+    /// The largest scale the relative error of `v` is multiplied by (see the type's comment).
+    static func errorScale(_ setup: ColeHopf.Setup, options: ColeHopfOptions) -> Double {
+        var scale = 1 / setup.beta
+        if options.gradient { scale = max(scale, 4 / (setup.time * setup.beta).squareRoot()) }
+        if options.averagedLossGradient, let g = setup.lossGradient {
+            scale = max(scale, g.map { $0.norm(.max) }.max() ?? 0)
+        }
+        return scale
+    }
+
+    /// The dynamic range `beta (u(x) - min u)` the FFT path tolerates with these options.
+    static func dynamicRangeBudget(_ setup: ColeHopf.Setup, options: ColeHopfOptions = ColeHopfOptions()) -> Double {
+        log(ColeHopf.fftTolerance / (unitError(setup) * errorScale(setup, options: options)))
+    }
+
+    /// `beta (max_window u_HL - min u_HL)` from the discrete Hopf–Lax value on the working grid,
+    /// plus 1 for the viscous correction: an estimate of the FFT path's dynamic range.
+    static func hopfLaxDynamicRange(_ setup: ColeHopf.Setup) -> Double {
+        let hl = SeparableInfConvolution(grid: setup.working, time: setup.time).run(setup.samples.values).value
+        let lowest = hl.min() ?? 0
+        let highest = setup.padding?.crop(Field(grid: setup.working, values: hl)).maximum ?? (hl.max() ?? 0)
+        return setup.beta * (highest - lowest) + 1
+    }
+
+    /// The periodic grid the transforms run on.
+    static func transformGrid(_ working: Grid) throws -> Grid {
+        guard working.boundary != .periodic else { return working }
+        return try Grid(domain: working.axes.map { ($0.lower, $0.lower + 2 * $0.length) },
+                        counts: working.axes.map { 2 * ($0.count - 1) }, boundary: .periodic)
+    }
+
+    func run() throws -> Outcome {
+        let beta = setup.beta, t = setup.time
+        let working = setup.working
+        let extended = try Self.transformGrid(working)
+        let reflection = MirrorExtension(grid: working, extended: extended)
+        let plan = try SpectralPlan(grid: extended, kind: .periodic)
+        let symbol = Self.heatSymbol(plan, nuT: t / (2 * beta))
+        let fMin = setup.samples.minimum
+        let v0 = Self.parallelMap(setup.samples.values) { VectorExp.exp(-beta * ($0 - fMin)) }
+        let v0Extended = reflection.extend(v0, oddAxis: nil)
+        var vExtended = v0Extended
+        plan.apply(multiplier: symbol, to: &vExtended)
+        let v = reflection.restrict(vExtended)
+        let crop = { (values: [Double]) -> Field in
+            let field = Field(grid: working, values: values)
+            return setup.padding?.crop(field) ?? field
+        }
+        let vWindow = crop(v)
+        let vMin = vWindow.minimum
+        let predicted = vMin > 0 ? Self.unitError(setup) / vMin * Self.errorScale(setup, options: options) : .infinity
+        let range = vMin > 0 ? log((v.max() ?? 1) / vMin) : .infinity
+        let u = Field(grid: vWindow.grid, values: Self.parallelMap(vWindow.values) { vMin > 0 ? fMin - log($0) / beta : .nan })
+        var gradient: [Field] = []
+        if options.gradient {
+            for k in 0..<working.dimension {
+                var dv = v0Extended
+                plan.applyDerivative(multiplier: symbol, axis: k, to: &dv)
+                let slope = reflection.restrict(dv)
+                gradient.append(crop((0..<working.count).map { -slope[$0] / (beta * v[$0]) }))
+            }
+        }
+        var averaged: [Field]?
+        if options.averagedLossGradient, let g = setup.lossGradient {
+            averaged = g.enumerated().map { k, component in
+                var numerator = reflection.extend(zip(component.values, v0).map { $0 * $1 }, oddAxis: k)
+                plan.apply(multiplier: symbol, to: &numerator)
+                let mean = reflection.restrict(numerator)
+                return crop((0..<working.count).map { mean[$0] / v[$0] })
+            }
+        }
+        return Outcome(setup: setup, u: u, gradient: gradient, averaged: averaged,
+                       predictedError: predicted, dynamicRange: range)
+    }
+}
+
+extension ColeHopfFFT {
+    /// `exp(-nu t |k|^2)` in the plan's coefficient order as a product of per-axis factors
+    /// (`SpectralPlan.symbol` evaluates the exponential at every coefficient).
+    static func heatSymbol(_ plan: SpectralPlan, nuT: Double) -> [Double] {
+        let d = plan.grid.dimension
+        let factors = (0..<d).map { plan.wavenumbers(axis: $0).map { exp(-nuT * $0 * $0) } }
+        let shape = plan.spectralShape
+        var out = factors[d - 1]
+        for k in stride(from: d - 2, through: 0, by: -1) {
+            var next = [Double](repeating: 0, count: shape[k] * out.count)
+            for i in 0..<shape[k] {
+                let a = factors[k][i]
+                for j in out.indices { next[i * out.count + j] = a * out[j] }
+            }
+            out = next
+        }
+        return out
+    }
+
+    /// `values.map(transform)` split over the cores.
+    static func parallelMap(_ values: [Double], _ transform: (Double) -> Double) -> [Double] {
+        var out = [Double](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let s = src.baseAddress!, o = dst.baseAddress!
+                Parallel.forEachChunk(values.count, minimumPerChunk: 16384) { range in
+                    for i in range { o[i] = transform(s[i]) }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// The even extension of node values on a grid to the periodic grid of period `2(n-1)` per
+/// axis (identity for a periodic grid), optionally odd along one axis, and the restriction back.
+struct MirrorExtension {
+    let grid: Grid
+    let extended: Grid
+
+    var isIdentity: Bool { grid.shape == extended.shape }
+
+    func extend(_ values: [Double], oddAxis: Int?) -> [Double] {
+        guard !isIdentity else { return values }
+        let d = grid.dimension
+        let shape = grid.shape, strides = grid.strides
+        var out = [Double](repeating: 0, count: extended.count)
+        var index = [Int](repeating: 0, count: d)
+        let extShape = extended.shape
+        for flat in 0..<extended.count {
+            var source = 0
+            var sign = 1.0
+            for k in 0..<d {
+                let j = index[k]
+                let reflected = j >= shape[k]
+                source += (reflected ? 2 * (shape[k] - 1) - j : j) * strides[k]
+                if reflected && oddAxis == k { sign = -1 }
+            }
+            out[flat] = sign * values[source]
+            var k = d - 1
+            while k >= 0 {
+                index[k] += 1
+                if index[k] < extShape[k] { break }
+                index[k] = 0
+                k -= 1
+            }
+        }
+        return out
+    }
+
+    func restrict(_ values: [Double]) -> [Double] {
+        guard !isIdentity else { return values }
+        let padding = PaddedGrid(grid: extended.with(boundary: .periodic), window: grid,
+                                 offsets: [Int](repeating: 0, count: grid.dimension))
+        return padding.crop(Field(grid: extended, values: values)).values
+    }
+}

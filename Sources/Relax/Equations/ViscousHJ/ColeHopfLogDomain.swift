@@ -1,0 +1,81 @@
+import Foundation
+
+/// The log-domain evaluation of the Cole–Hopf integral: `d` passes of `LogGaussianPass`, the
+/// last axis first, starting from `a = -beta f`. Each pass carries the means of the earlier
+/// passes' displacements and of the loss gradient (the second form of Lemma 1) as payloads,
+/// so after the last pass they are the means under the full Gibbs weight `rho1`.
+struct ColeHopfLogDomain {
+    let setup: ColeHopf.Setup
+    let options: ColeHopfOptions
+
+    /// The line layout of the pass along `axis` for values with oscillation `oscillation`.
+    func layout(axis: Int, coefficient c: Double, oscillation: Double) -> LineLayout {
+        let working = setup.working
+        if let padding = setup.padding {
+            return .window(offset: padding.offsets[axis], count: padding.window.axes[axis].count)
+        }
+        // A source j can matter for output x only if c (x - y_j)^2 <= osc(a) + truncation.
+        let ghosts = Int(((oscillation + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
+        switch working.boundary {
+        case .periodic: return .periodic(ghosts: ghosts)
+        case .neumann: return .mirror(ghosts: ghosts)
+        default: return .window(offset: 0, count: working.axes[axis].count)
+        }
+    }
+
+    func run(report base: SolverReport) throws -> ColeHopfSolution {
+        var report = base
+        let beta = setup.beta, t = setup.time
+        let working = setup.working
+        let d = working.dimension
+        let h = working.spacing
+        var shape = ArrayShape(dims: working.shape)
+        var values = setup.samples.values.map { -beta * $0 }
+        let lossPayloads = options.averagedLossGradient ? setup.lossGradient!.map(\.values) : []
+        var averaged = lossPayloads
+        var displacement = [[Double]?](repeating: nil, count: d)
+        var passNotes: [String] = []
+        var pairs = (tilted: 0, normalized: 0, direct: 0)
+        for axis in stride(from: d - 1, through: 0, by: -1) {
+            let c = beta * h[axis] * h[axis] / (2 * t)
+            let oscillation = (values.max() ?? 0) - (values.min() ?? 0)
+            let layout = layout(axis: axis, coefficient: c, oscillation: oscillation)
+            // The displacements of the axes already summed, when gradients are asked for.
+            let carried = options.gradient ? (axis + 1)..<d : d..<d
+            let payloads = averaged + carried.map { displacement[$0]! }
+            let pass = LogGaussianPass(coefficient: c, layout: layout)
+            // The loss gradient's component along this axis is odd under reflection at mirror images.
+            let odd = averaged.indices.map { $0 == axis } + carried.map { _ in false }
+            let out = pass.run(shape: shape, axis: axis, logValues: values, payloads: payloads, oddPayloads: odd,
+                               displacement: options.gradient)
+            values = out.logValues
+            shape = out.shape
+            averaged = Array(out.payloads.prefix(averaged.count))
+            for (k, m) in carried.enumerated() { displacement[m] = out.payloads[averaged.count + k] }
+            displacement[axis] = out.displacement
+            let st = out.statistics
+            pairs.tilted += st.tiltedPairs
+            pairs.normalized += st.normalizedPairs
+            pairs.direct += st.directPairs
+            passNotes.append("\(Grid.axisNames[axis]): \(st.mode.rawValue) blocks of \(st.blockSize), \(st.tiltedPairs) tilted + "
+                             + "\(st.normalizedPairs) normalized + \(st.directPairs) direct block pairs")
+        }
+        let window = setup.window
+        precondition(shape.dims == window.shape)
+        // log v = b + sum_k (log h_k - log(2 pi t/beta)/2); u = -log(v)/beta.
+        let normalization = h.reduce(0) { $0 + log($1) - 0.5 * log(2 * Double.pi * t / beta) }
+        let u = Field(grid: window, values: values.map { -($0 + normalization) / beta })
+        let gradient: [Field] = options.gradient
+            ? (0..<d).map { k in Field(grid: window, values: displacement[k]!.map { $0 * h[k] / t }) }
+            : []
+        report.scheme = "cole-hopf (log-domain)"
+        report.notes.append("log-domain passes (last axis first): " + passNotes.joined(separator: "; "))
+        report.diagnostics["tilted_block_pairs"] = Double(pairs.tilted)
+        report.diagnostics["normalized_block_pairs"] = Double(pairs.normalized)
+        report.diagnostics["direct_block_pairs"] = Double(pairs.direct)
+        return ColeHopfSolution(
+            f: setup.windowSamples, u: u, gradient: gradient,
+            averagedLossGradient: options.averagedLossGradient ? averaged.map { Field(grid: window, values: $0) } : nil,
+            path: .logDomain, report: report)
+    }
+}

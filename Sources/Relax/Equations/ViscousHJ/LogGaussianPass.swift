@@ -1,0 +1,668 @@
+import CLAPACK
+import Foundation
+
+/// One separable pass of the log-domain Gaussian transform along one axis of an array,
+///
+///     b_i = log sum_j exp(a_j - c (x_i - y_j)^2),      c = beta h^2 / (2 t)  (cell units),
+///
+/// with, under the same positive weights `exp(a_j - c (x_i - y_j)^2)`, the means of payloads
+/// `P_j` and of the displacement `x_i - y_j` (cells). `d` passes of it, one per axis, are the
+/// Cole–Hopf integral: the Gaussian kernel factorises along the axes.
+///
+/// Stable for every dynamic range: each output is shifted by its largest term
+/// `m_i = max_j a_j - c (x_i - y_j)^2` (the 1-D Hopf–Lax value of `-a`, from `LowerEnvelope`,
+/// O(N)), so every term is `<= 1` and the sum is `>= 1`; terms below `exp(-truncation)`
+/// relative are dropped. Sources and outputs are cut into blocks of `s` cells; a pair of blocks
+/// is skipped when `A_B - c dist(x_i, B)^2 - m_i < -truncation` for all its outputs
+/// (`A_B = max_B a`). With `p, q` the centred offsets in blocks whose centres are `Delta` apart,
+///
+///     a_j - c (x - y)^2 - m_i = [a_j + 2c Delta q - rho] + [rho - c Delta^2 - 2c Delta p - m_i] - c (p - q)^2,
+///
+/// so a kept pair is the fixed Gaussian block `T_pq = exp(-c (p - q)^2)` (`GaussianBlockKernel`)
+/// applied to source columns and scaled per output, and all pairs and payload columns go through
+/// one batched matrix product. Two ways to form the factors, both with every factor in
+/// `exp(+-500)`:
+/// - tilted (one `exp` per pair): `rho = A_B`, source columns `exp(a_j - A_B)` times a tilt table
+///   `exp(2c Delta q)`, output factors `exp(A_B - c Delta^2 - M_I) exp(M_I - m_i) exp(-2c Delta p)`
+///   (`M_I` the mid value of `m` on the block), when `c |Delta| (s-1) <= 120` and `m` varies by
+///   less than 240 on the output block;
+/// - normalized (two `exp` per pair and cell): `rho = max_q (a_j + 2c Delta q)`, so columns are
+///   `<= 1` and output factors `<= exp(c (s-1)^2)`, for any `Delta` (prox points far away in
+///   units of the kernel width, large beta).
+/// Block size: dense blocks of up to 128 cells with `c (s-1)^2 <= 40`; wide kernels
+/// (`sqrt(2/c) >= 255` cells) use low-rank blocks with `c (s-1)^2 <= 2`; kernels narrower than
+/// a third of a cell are summed term by term (one `exp` per term, blocks of 4 for pruning).
+/// All terms are positive, so sums and means carry relative rounding errors of a few ulps
+/// (`~3e-14` with low-rank blocks).
+///
+/// Work: `O(N)` for the envelope and weights, plus per output and payload column about
+/// `(W/s + 1)` kept pairs of `s` (dense) or `2r = 44` (low rank) multiply-adds, `W` the width in
+/// cells of the significant neighbourhood (`~ 2 sqrt(2 * 46) sigma_eff / h`).
+struct LogGaussianPass {
+    /// `c = beta h^2 / (2 t)` in cell units.
+    let coefficient: Double
+    let layout: LineLayout
+
+    /// Terms below `exp(-truncation)` times a point's largest term are dropped: at most
+    /// `N exp(-46) ~ 1e-20 N` relative.
+    static let truncation = 46.0
+    /// Bounds on the exponents of the factors of a batched pair (see the type's comment).
+    static let kernelRange = 40.0
+    static let tiltRange = 120.0
+    static let outputRange = 120.0
+    static let maximumDenseBlock = 128
+    static let minimumLowRankBlock = 256
+    static let maximumLowRankBlock = 16384
+
+    enum Mode: String, Sendable {
+        case dense, lowRank = "low-rank", direct
+    }
+
+    struct Statistics: Sendable, Equatable {
+        var blockSize = 0
+        var mode = Mode.dense
+        var tiltedPairs = 0
+        var normalizedPairs = 0
+        var directPairs = 0
+    }
+
+    struct Result {
+        var shape: ArrayShape
+        var logValues: [Double]
+        /// The payload means, in the order given.
+        var payloads: [[Double]]
+        /// The mean displacement `x - <y>` along the axis in cells, when asked for.
+        var displacement: [Double]?
+        var statistics: Statistics
+    }
+
+    /// Runs the pass along `axis` of `shape`: `logValues` are the `a_j`; `payloads` are averaged.
+    /// Payloads flagged in `oddPayloads` change sign at reflected (mirror) images.
+    func run(shape: ArrayShape, axis: Int, logValues: [Double], payloads: [[Double]], oddPayloads: [Bool]? = nil,
+             displacement: Bool) -> Result {
+        let run = PassRun(c: coefficient, layout: layout, shape: shape, axis: axis,
+                          payloadCount: payloads.count, displacement: displacement)
+        run.envelope(logValues)
+        run.chooseBlocks()
+        run.prepareBlocks(payloads, odd: oddPayloads ?? [Bool](repeating: false, count: payloads.count))
+        run.enumeratePairs()
+        run.accumulate()
+        return run.finish()
+    }
+}
+
+/// The state of one pass, phase by phase; each phase is parallel over lines or output blocks
+/// and writes disjoint parts of its buffers.
+private final class PassRun {
+    let c: Double
+    let layout: LineLayout
+    let shape: ArrayShape
+    let axis: Int
+    let lineLength: Int
+    let lines: Int
+    let sources: Int
+    let outputs: Int
+    let offset: Int
+    let payloadCount: Int
+    let wantDisplacement: Bool
+    let tau = LogGaussianPass.truncation
+
+    /// Pair kinds.
+    static let skip: UInt8 = 0, tilted: UInt8 = 1, direct: UInt8 = 2, normalized: UInt8 = 3
+
+    /// `a_j` of every line's extended sources, `sources` per line.
+    let a: ScratchBuffer<Double>
+    /// `m_i` (the largest exponent) per output, `outputs` per line.
+    let m: ScratchBuffer<Double>
+
+    // Blocks (phase 2).
+    var s = 1
+    var mode = LogGaussianPass.Mode.dense
+    var sourceBlocks = 0
+    var outputBlocks = 0
+    var blockStride = 0
+    var blockMax = ScratchBuffer<Double>(count: 0, repeating: 0)     // A_B
+    var prefixMax = ScratchBuffer<Double>(count: 0, repeating: 0)    // max A over blocks <= B
+    var suffixMax = ScratchBuffer<Double>(count: 0, repeating: 0)    // max A over blocks >= B
+    var weights = ScratchBuffer<Double>(count: 0, repeating: 0)      // exp(a_j - A_B), zero padded
+    var payloadSources = ScratchBuffer<Double>(count: 0, repeating: 0) // payloadCount x lines x blockStride
+    var outputMid = ScratchBuffer<Double>(count: 0, repeating: 0)    // M_I
+    var outputFactor = ScratchBuffer<Double>(count: 0, repeating: 0) // exp(M_I - m_i)
+    var rangeOK = ScratchBuffer<Bool>(count: 0, repeating: true)
+    var kernel: GaussianBlockKernel?
+
+    // Pairs (phase 3).
+    var pairStart: [Int] = []
+    var pairLow = ScratchBuffer<Int>(count: 0, repeating: 0)
+    var pairKind = ScratchBuffer<UInt8>(count: 0, repeating: 0)
+    var pairRho = ScratchBuffer<Double>(count: 0, repeating: 0)     // rho of normalized pairs
+    var batchedCount = ScratchBuffer<Int>(count: 0, repeating: 0)
+    var minD = 0, maxD = -1
+    var tiltSource: [Double] = []                                   // exp(2c Delta_D q~), s per D
+    var tiltOutput: [Double] = []                                   // exp(-2c Delta_D p~), s per D
+    var statistics = LogGaussianPass.Statistics()
+
+    // Accumulators (phase 4), `outputs` per line; payloads stacked.
+    var sum = ScratchBuffer<Double>(count: 0, repeating: 0)
+    var displacementSum = ScratchBuffer<Double>(count: 0, repeating: 0)
+    var payloadSums = ScratchBuffer<Double>(count: 0, repeating: 0)
+
+    init(c: Double, layout: LineLayout, shape: ArrayShape, axis: Int, payloadCount: Int, displacement: Bool) {
+        self.c = c
+        self.layout = layout
+        self.shape = shape
+        self.axis = axis
+        lineLength = shape.dims[axis]
+        lines = shape.lineCount(along: axis)
+        sources = layout.sourceCount(lineLength: lineLength)
+        outputs = layout.outputCount(lineLength: lineLength)
+        offset = layout.outputOffset
+        self.payloadCount = payloadCount
+        wantDisplacement = displacement
+        a = ScratchBuffer(count: lines * sources, repeating: 0)
+        m = ScratchBuffer(count: lines * outputs, repeating: 0)
+    }
+
+    var columnsPerPair: Int { 1 + (wantDisplacement ? 1 : 0) + payloadCount }
+    var total: Int { lines * outputs }
+    /// The half offset `(s - 1)/2` that centres in-block positions.
+    var centre: Double { Double(s - 1) / 2 }
+
+    /// Copies line `l` of `values` (along `axis`) into `out[0..<sources]`, extended by the layout.
+    func extend(_ values: UnsafePointer<Double>, line l: Int, into out: UnsafeMutablePointer<Double>) {
+        let start = shape.lineStart(along: axis, line: l)
+        let step = shape.strides[axis]
+        let n = lineLength
+        let line = values + start
+        switch layout {
+        case .window:
+            for j in 0..<sources { out[j] = line[j * step] }
+        case let .periodic(g):
+            // Source j reads node (j - g) mod n: runs of consecutive nodes.
+            var node = ((-g) % n + n) % n
+            for j in 0..<sources {
+                out[j] = line[node * step]
+                node += 1
+                if node == n { node = 0 }
+            }
+        case .mirror:
+            for j in 0..<sources { out[j] = line[layout.node(ofSource: j, lineLength: n) * step] }
+        }
+    }
+
+    /// The distance in cells from position `x` to source block `b`.
+    @inline(__always) func distance(_ x: Int, block b: Int) -> Double {
+        let lo = b * s, hi = min(lo + s, sources) - 1
+        return Double(max(0, lo - x, x - hi))
+    }
+
+    /// `Delta` for output block `I` and source block `B = I - d`: the distance of their centres.
+    @inline(__always) func delta(_ d: Int) -> Double { Double(d * s + offset) }
+
+    // MARK: Phase 1: sources and the shift m (lower envelope)
+
+    func envelope(_ logValues: [Double]) {
+        logValues.withUnsafeBufferPointer { input in
+            let values = input.baseAddress!
+            Parallel.forEachChunk(lines, minimumPerChunk: max(1, 16384 / max(1, sources))) { range in
+                var negated = [Double](repeating: 0, count: sources)
+                var argmax = [Int32](repeating: 0, count: outputs)
+                var work = LowerEnvelope.Workspace(capacity: sources)
+                for l in range {
+                    let src = a.base + l * sources
+                    extend(values, line: l, into: src)
+                    for j in 0..<sources { negated[j] = -src[j] }
+                    let mLine = m.base + l * outputs
+                    negated.withUnsafeBufferPointer { f in
+                        argmax.withUnsafeMutableBufferPointer { g in
+                            work.vertices.withUnsafeMutableBufferPointer { v in
+                                work.crossings.withUnsafeMutableBufferPointer { z in
+                                    LowerEnvelope.transform(f.baseAddress!, count: sources, offset: -offset, a: c,
+                                                            queries: outputs, out: mLine, argmin: g.baseAddress!,
+                                                            vertices: v.baseAddress!, crossings: z.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                    for i in 0..<outputs { mLine[i] = -mLine[i] }
+                }
+            }
+        }
+    }
+
+    /// Dense blocks of up to 128 cells with `c (s-1)^2 <= 40`; low-rank blocks when the
+    /// kernel is wide enough for `c (s-1)^2 <= 2` to allow 256 cells or more; term by term
+    /// (blocks of 4 for pruning) when even 4 cells break `c (s-1)^2 <= 40`.
+    func chooseBlocks() {
+        let lowRankSize = Int(1 + (GaussianBlockKernel.lowRankSpread / c).squareRoot())
+        let denseSize = Int(1 + (LogGaussianPass.kernelRange / c).squareRoot())
+        if lowRankSize >= LogGaussianPass.minimumLowRankBlock {
+            mode = .lowRank
+            s = min(lowRankSize, LogGaussianPass.maximumLowRankBlock)
+        } else if denseSize >= 4 {
+            mode = .dense
+            s = min(denseSize, LogGaussianPass.maximumDenseBlock)
+        } else {
+            mode = .direct
+            s = 4
+        }
+        sourceBlocks = (sources + s - 1) / s
+        outputBlocks = (outputs + s - 1) / s
+        blockStride = sourceBlocks * s
+        statistics.blockSize = s
+        statistics.mode = mode
+    }
+
+    // MARK: Phase 2: block maxima, weights, output factors
+
+    func prepareBlocks(_ payloads: [[Double]], odd: [Bool]) {
+        blockMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
+        prefixMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
+        suffixMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
+        weights = ScratchBuffer(count: lines * blockStride, repeating: 0)
+        outputMid = ScratchBuffer(count: lines * outputBlocks, repeating: 0)
+        outputFactor = ScratchBuffer(count: total, repeating: 0)
+        rangeOK = ScratchBuffer(count: lines * outputBlocks, repeating: true)
+        Parallel.forEachChunk(lines, minimumPerChunk: max(1, 8192 / max(1, sources))) { range in
+            for l in range {
+                prepareSourceBlocks(l)
+                prepareOutputBlocks(l)
+            }
+        }
+        payloadSources = ScratchBuffer(count: payloadCount * lines * blockStride, repeating: 0)
+        for (k, values) in payloads.enumerated() {
+            values.withUnsafeBufferPointer { input in
+                let target = payloadSources.base + k * lines * blockStride
+                Parallel.forEachChunk(lines, minimumPerChunk: max(1, 16384 / max(1, sources))) { range in
+                    for l in range {
+                        let line = target + l * blockStride
+                        extend(input.baseAddress!, line: l, into: line)
+                        guard odd[k] else { continue }
+                        for j in 0..<sources where layout.isReflected(source: j, lineLength: lineLength) { line[j] = -line[j] }
+                    }
+                }
+            }
+        }
+        if mode != .direct { kernel = GaussianBlockKernel(size: s, coefficient: c, lowRank: mode == .lowRank) }
+    }
+
+    func prepareSourceBlocks(_ l: Int) {
+        let src = a.base + l * sources
+        let top = blockMax.base + l * sourceBlocks
+        let prefix = prefixMax.base + l * sourceBlocks, suffix = suffixMax.base + l * sourceBlocks
+        let w = weights.base + l * blockStride
+        let s = self.s, sources = self.sources, sourceBlocks = self.sourceBlocks
+        for b in 0..<sourceBlocks {
+            let lo = b * s, hi = min(lo + s, sources)
+            var largest = -Double.infinity
+            for j in lo..<hi { largest = max(largest, src[j]) }
+            top[b] = largest
+            VectorExp.apply(src + lo, shift: -largest, into: w + lo, count: hi - lo)
+        }
+        var run = -Double.infinity
+        for b in 0..<sourceBlocks { run = max(run, top[b]); prefix[b] = run }
+        run = -Double.infinity
+        for b in stride(from: sourceBlocks - 1, through: 0, by: -1) { run = max(run, top[b]); suffix[b] = run }
+    }
+
+    func prepareOutputBlocks(_ l: Int) {
+        let mLine = m.base + l * outputs
+        let mids = outputMid.base + l * outputBlocks, fits = rangeOK.base + l * outputBlocks
+        let factor = outputFactor.base + l * outputs
+        let s = self.s, outputs = self.outputs
+        for block in 0..<outputBlocks {
+            let lo = block * s, hi = min(lo + s, outputs)
+            var top = -Double.infinity, bottom = Double.infinity
+            for i in lo..<hi { top = max(top, mLine[i]); bottom = min(bottom, mLine[i]) }
+            let mid = 0.5 * (top + bottom)
+            let ok = top - bottom <= 2 * LogGaussianPass.outputRange
+            mids[block] = mid
+            fits[block] = ok
+            if ok { for i in lo..<hi { factor[i] = VectorExp.exp(mid - mLine[i]) } }
+        }
+    }
+
+    // MARK: Phase 3: the pairs of blocks that matter
+
+    func enumeratePairs() {
+        let blocks = lines * outputBlocks
+        pairLow = ScratchBuffer(count: blocks, repeating: 0)
+        let pairCount = ScratchBuffer<Int>(count: blocks, repeating: 0)
+        Parallel.forEachChunk(blocks, minimumPerChunk: 64) { range in
+            for block in range {
+                let (lo, hi) = candidateInterval(block)
+                pairLow[block] = lo
+                pairCount[block] = hi - lo + 1
+            }
+        }
+        pairStart = [Int](repeating: 0, count: blocks + 1)
+        for b in 0..<blocks { pairStart[b + 1] = pairStart[b] + pairCount[b] }
+        pairKind = ScratchBuffer(count: pairStart[blocks], repeating: 0)
+        pairRho = ScratchBuffer(count: pairStart[blocks], repeating: 0)
+        batchedCount = ScratchBuffer(count: blocks, repeating: 0)
+        let counts = ScratchBuffer<Int>(count: 3 * blocks, repeating: 0)
+        let lowD = ScratchBuffer<Int>(count: blocks, repeating: Int.max)
+        let highD = ScratchBuffer<Int>(count: blocks, repeating: Int.min)
+        Parallel.forEachChunk(blocks, minimumPerChunk: 64) { range in
+            for block in range {
+                let r = classify(block)
+                batchedCount[block] = r.tilted + r.normalized
+                counts[3 * block] = r.tilted
+                counts[3 * block + 1] = r.normalized
+                counts[3 * block + 2] = r.direct
+                lowD[block] = r.lowD
+                highD[block] = r.highD
+            }
+        }
+        let all = counts.array
+        statistics.tiltedPairs = stride(from: 0, to: all.count, by: 3).reduce(0) { $0 + all[$1] }
+        statistics.normalizedPairs = stride(from: 1, to: all.count, by: 3).reduce(0) { $0 + all[$1] }
+        statistics.directPairs = stride(from: 2, to: all.count, by: 3).reduce(0) { $0 + all[$1] }
+        minD = lowD.array.min() ?? 0
+        maxD = highD.array.max() ?? -1
+        guard maxD >= minD else { return }
+        let nD = maxD - minD + 1
+        tiltSource = [Double](repeating: 0, count: nD * s)
+        tiltOutput = [Double](repeating: 0, count: nD * s)
+        for k in 0..<nD {
+            let tilt = 2 * c * delta(minD + k)
+            for q in 0..<s {
+                let centred = Double(q) - centre
+                tiltSource[k * s + q] = exp(tilt * centred)
+                tiltOutput[k * s + q] = exp(-tilt * centred)
+            }
+        }
+    }
+
+    /// The first and last source block that may matter for output block `block` by the coarse
+    /// bound `A_B - c dist^2 >= min m - truncation`, scanning outward until the prefix (suffix)
+    /// maxima of `A` rule out every block beyond.
+    func candidateInterval(_ block: Int) -> (Int, Int) {
+        let l = block / outputBlocks, ib = block % outputBlocks
+        let i0 = ib * s, i1 = min(i0 + s, outputs) - 1
+        let xLow = i0 + offset, xHigh = i1 + offset
+        let mLine = m.base + l * outputs
+        var mLow = Double.infinity
+        for i in i0...i1 { mLow = min(mLow, mLine[i]) }
+        let floor = mLow - tau
+        let bLow = min(max(xLow / s, 0), sourceBlocks - 1)
+        let bHigh = min(max(xHigh / s, 0), sourceBlocks - 1)
+        let top = blockMax.base + l * sourceBlocks, prefix = prefixMax.base + l * sourceBlocks
+        let suffix = suffixMax.base + l * sourceBlocks
+        let c = self.c
+        var lo = bLow, hi = bHigh
+        var b = bLow - 1
+        while b >= 0 {
+            let d = distance(xLow, block: b)
+            if prefix[b] - c * d * d < floor { break }
+            if top[b] - c * d * d >= floor { lo = b }
+            b -= 1
+        }
+        b = bHigh + 1
+        while b < sourceBlocks {
+            let d = distance(xHigh, block: b)
+            if suffix[b] - c * d * d < floor { break }
+            if top[b] - c * d * d >= floor { hi = b }
+            b += 1
+        }
+        return (lo, hi)
+    }
+
+    /// Marks each candidate pair of output block `block`: skipped (no output has a term above
+    /// the truncation), tilted, normalized, or direct.
+    func classify(_ block: Int) -> (tilted: Int, normalized: Int, direct: Int, lowD: Int, highD: Int) {
+        let l = block / outputBlocks, ib = block % outputBlocks
+        let i0 = ib * s, i1 = min(i0 + s, outputs)
+        let start = pairStart[block], count = pairStart[block + 1] - start
+        let canTilt = mode != .direct && rangeOK[block]
+        let blockTop = blockMax.base + l * sourceBlocks, mLine = m.base + l * outputs, kinds = pairKind.base + start
+        let low = pairLow[block], c = self.c, tau = self.tau, s = self.s, sources = self.sources, offset = self.offset
+        var result = (tilted: 0, normalized: 0, direct: 0, lowD: Int.max, highD: Int.min)
+        for k in 0..<count {
+            let b = low + k
+            let top = blockTop[b]
+            let lo = b * s, hi = min(lo + s, sources) - 1
+            var best = -Double.infinity
+            for i in i0..<i1 {
+                let x = i + offset
+                let d = Double(max(0, lo - x, x - hi))
+                best = max(best, top - c * d * d - mLine[i])
+            }
+            guard best >= -tau else { kinds[k] = Self.skip; continue }
+            let dIndex = ib - b
+            if mode == .direct {
+                kinds[k] = Self.direct
+                result.direct += 1
+            } else if canTilt && c * abs(delta(dIndex)) * Double(s - 1) <= LogGaussianPass.tiltRange {
+                kinds[k] = Self.tilted
+                result.tilted += 1
+                result.lowD = min(result.lowD, dIndex)
+                result.highD = max(result.highD, dIndex)
+            } else {
+                kinds[k] = Self.normalized
+                result.normalized += 1
+            }
+        }
+        return result
+    }
+
+    // MARK: Phase 4: batched products and direct sums
+
+    func accumulate() {
+        sum = ScratchBuffer(count: total, repeating: 0)
+        displacementSum = ScratchBuffer(count: wantDisplacement ? total : 0, repeating: 0)
+        payloadSums = ScratchBuffer(count: payloadCount * total, repeating: 0)
+        let blocks = lines * outputBlocks
+        let cpp = columnsPerPair
+        let budget = max(cpp, (1 << 21) / s / cpp * cpp)
+        var x = ScratchBuffer<Double>(count: 0, repeating: 0)
+        var y = ScratchBuffer<Double>(count: 0, repeating: 0)
+        var z = ScratchBuffer<Double>(count: 0, repeating: 0)
+        var columnStart = [Int](repeating: 0, count: blocks)
+        var first = 0
+        while first < blocks {
+            var last = first
+            var columns = 0
+            while last < blocks && (last == first || columns + batchedCount[last] * cpp <= budget) {
+                columnStart[last] = columns
+                columns += batchedCount[last] * cpp
+                last += 1
+            }
+            if x.count < columns * s {
+                x = ScratchBuffer(count: columns * s, repeating: 0)
+                y = ScratchBuffer(count: columns * s, repeating: 0)
+                z = ScratchBuffer(count: kernel?.scratchCount(columns: columns) ?? 0, repeating: 0)
+            }
+            let batch = first..<last
+            if columns > 0, let kernel {
+                Parallel.forEachChunk(batch.count, minimumPerChunk: 4) { range in
+                    for r in range {
+                        let block = batch.lowerBound + r
+                        gatherBlock(block, into: x.base + columnStart[block] * s)
+                    }
+                }
+                kernel.apply(x.base, columns: columns, into: y.base, scratch: z.base)
+            }
+            Parallel.forEachChunk(batch.count, minimumPerChunk: 4) { range in
+                for r in range {
+                    let block = batch.lowerBound + r
+                    if columns > 0 { scatterBlock(block, products: y.base + columnStart[block] * s) }
+                    directBlock(block)
+                }
+            }
+            first = last
+        }
+    }
+
+    /// The source columns of the batched pairs of one output block: the source weights (tilted
+    /// or normalized), their product with the centred in-block offset (for the displacement),
+    /// and with each payload.
+    func gatherBlock(_ block: Int, into x: UnsafeMutablePointer<Double>) {
+        let l = block / outputBlocks, ib = block % outputBlocks
+        let start = pairStart[block], count = pairStart[block + 1] - start
+        let cpp = columnsPerPair, s = self.s
+        let centre = self.centre
+        let kinds = pairKind.base + start, rhos = pairRho.base + start, low = pairLow[block]
+        let w0 = weights.base + l * blockStride
+        let payloadBase = payloadSources.base, payloadStride = lines * blockStride
+        var column = 0
+        tiltSource.withUnsafeBufferPointer { tilts in
+            for k in 0..<count {
+                let kind = kinds[k]
+                guard kind == Self.tilted || kind == Self.normalized else { continue }
+                let b = low + k
+                let col = x + column * s
+                if kind == Self.tilted {
+                    let t = tilts.baseAddress! + (ib - b - minD) * s
+                    let w = w0 + b * s
+                    for q in 0..<s { col[q] = w[q] * t[q] }
+                } else {
+                    rhos[k] = normalizedColumn(line: l, block: b, delta: delta(ib - b), into: col)
+                }
+                var next = 1
+                if wantDisplacement {
+                    let dcol = x + (column + 1) * s
+                    for q in 0..<s { dcol[q] = col[q] * (Double(q) - centre) }
+                    next = 2
+                }
+                for p in 0..<payloadCount {
+                    let pcol = x + (column + next + p) * s
+                    let src = payloadBase + p * payloadStride + l * blockStride + b * s
+                    for q in 0..<s { pcol[q] = col[q] * src[q] }
+                }
+                column += cpp
+            }
+        }
+    }
+
+    /// `exp(a_j + 2c Delta q~ - rho)` with `rho` their maximum over the block (returned);
+    /// zero beyond the last source.
+    func normalizedColumn(line l: Int, block b: Int, delta: Double, into col: UnsafeMutablePointer<Double>) -> Double {
+        let j0 = b * s, valid = min(s, sources - j0)
+        let src = a.base + l * sources + j0
+        let tilt = 2 * c * delta
+        var rho = -Double.infinity
+        for q in 0..<valid {
+            let e = src[q] + tilt * (Double(q) - centre)
+            col[q] = e
+            rho = max(rho, e)
+        }
+        VectorExp.apply(col, shift: -rho, into: col, count: valid)
+        for q in valid..<s { col[q] = 0 }
+        return rho
+    }
+
+    /// Adds the batched pairs of one output block: the products times the output factors.
+    func scatterBlock(_ block: Int, products y: UnsafePointer<Double>) {
+        let l = block / outputBlocks, ib = block % outputBlocks
+        let i0 = ib * s, np = min(s, outputs - i0)
+        let start = pairStart[block], count = pairStart[block + 1] - start
+        let cpp = columnsPerPair, s = self.s, c = self.c
+        let out = l * outputs + i0
+        let centre = self.centre
+        let kinds = pairKind.base + start, rhos = pairRho.base + start, low = pairLow[block]
+        let blockTop = blockMax.base + l * sourceBlocks, mid = outputMid[block]
+        let factorOut = outputFactor.base + out, mOut = m.base + out
+        let totalOut = sum.base + out
+        let dispOut = wantDisplacement ? displacementSum.base + out : nil
+        let payloadOut = payloadSums.base + out, total = self.total
+        var factor = [Double](repeating: 0, count: np)
+        var column = 0
+        tiltOutput.withUnsafeBufferPointer { tilts in
+            factor.withUnsafeMutableBufferPointer { fb in
+                let factor = fb.baseAddress!
+                for k in 0..<count {
+                    let kind = kinds[k]
+                    guard kind == Self.tilted || kind == Self.normalized else { continue }
+                    let b = low + k
+                    let dIndex = ib - b
+                    let delta = delta(dIndex)
+                    if kind == Self.tilted {
+                        let alpha = exp(blockTop[b] - c * delta * delta - mid)
+                        let t = tilts.baseAddress! + (dIndex - minD) * s
+                        for p in 0..<np { factor[p] = alpha * factorOut[p] * t[p] }
+                    } else {
+                        // exp(rho - c Delta^2 - 2c Delta p~ - m_i)
+                        let base = rhos[k] - c * delta * delta
+                        let tilt = 2 * c * delta
+                        for p in 0..<np { factor[p] = VectorExp.exp(base - tilt * (Double(p) - centre) - mOut[p]) }
+                    }
+                    let y0 = y + column * s
+                    for p in 0..<np { totalOut[p] += factor[p] * y0[p] }
+                    var next = 1
+                    if let disp = dispOut {
+                        let y1 = y + (column + 1) * s
+                        let shift = delta - centre
+                        for p in 0..<np { disp[p] += factor[p] * ((shift + Double(p)) * y0[p] - y1[p]) }
+                        next = 2
+                    }
+                    for pIndex in 0..<payloadCount {
+                        let yk = y + (column + next + pIndex) * s
+                        let acc = payloadOut + pIndex * total
+                        for p in 0..<np { acc[p] += factor[p] * yk[p] }
+                    }
+                    column += cpp
+                }
+            }
+        }
+    }
+
+    /// Adds the direct pairs of one output block, one exponential per term.
+    func directBlock(_ block: Int) {
+        let l = block / outputBlocks, ib = block % outputBlocks
+        let i0 = ib * s, i1 = min(i0 + s, outputs)
+        let start = pairStart[block], count = pairStart[block + 1] - start
+        for k in 0..<count where pairKind[start + k] == Self.direct {
+            let b = pairLow[block] + k
+            let j0 = b * s, j1 = min(j0 + s, sources)
+            for i in i0..<i1 {
+                let x = i + offset
+                let index = l * outputs + i
+                let shift = m[index]
+                var weight = 0.0, disp = 0.0
+                for j in j0..<j1 {
+                    let d = Double(x - j)
+                    let e = a[l * sources + j] - c * d * d - shift
+                    guard e > -tau - 8 else { continue }
+                    let term = VectorExp.exp(e)
+                    weight += term
+                    disp += term * d
+                    for p in 0..<payloadCount {
+                        payloadSums[p * total + index] += term * payloadSources[p * lines * blockStride + l * blockStride + j]
+                    }
+                }
+                sum[index] += weight
+                if wantDisplacement { displacementSum[index] += disp }
+            }
+        }
+    }
+
+    // MARK: Phase 5: logarithms and means, in the output shape
+
+    func finish() -> LogGaussianPass.Result {
+        let outShape = shape.replacing(axis: axis, with: outputs)
+        let step = outShape.strides[axis]
+        let values = ScratchBuffer<Double>(count: outShape.count, repeating: 0)
+        let disp = ScratchBuffer<Double>(count: wantDisplacement ? outShape.count : 0, repeating: 0)
+        let means = ScratchBuffer<Double>(count: payloadCount * outShape.count, repeating: 0)
+        let n = outShape.count
+        Parallel.forEachChunk(lines, minimumPerChunk: max(1, 16384 / max(1, outputs))) { range in
+            for l in range {
+                let start = outShape.lineStart(along: axis, line: l)
+                for i in 0..<outputs {
+                    let k = l * outputs + i
+                    let weight = sum[k]
+                    let at = start + i * step
+                    values[at] = m[k] + log(weight)
+                    if wantDisplacement { disp[at] = displacementSum[k] / weight }
+                    for p in 0..<payloadCount { means[p * n + at] = payloadSums[p * total + k] / weight }
+                }
+            }
+        }
+        let all = means.array
+        return LogGaussianPass.Result(
+            shape: outShape, logValues: values.array,
+            payloads: (0..<payloadCount).map { Array(all[($0 * n)..<(($0 + 1) * n)]) },
+            displacement: wantDisplacement ? disp.array : nil, statistics: statistics)
+    }
+}

@@ -1,0 +1,25 @@
+/// A fixed-size heap buffer with a stable base pointer, for kernels whose phases write to
+/// disjoint parts of shared arrays from `Parallel.forEachChunk` workers. The caller guarantees
+/// that concurrent writers touch disjoint indices (as `Parallel` requires).
+final class ScratchBuffer<Element>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Element>
+    let count: Int
+
+    init(count: Int, repeating value: Element) {
+        self.count = count
+        base = .allocate(capacity: max(count, 1))
+        base.initialize(repeating: value, count: max(count, 1))
+    }
+
+    deinit {
+        base.deinitialize(count: max(count, 1))
+        base.deallocate()
+    }
+
+    @inline(__always) subscript(i: Int) -> Element {
+        get { base[i] }
+        set { base[i] = newValue }
+    }
+
+    var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+}
