@@ -260,7 +260,10 @@ public enum Semiconcavity {
 
     /// Lemma 20 at every local minimum of `u(., t)`: the finite-difference Hessian, its
     /// eigenvalues (LAPACK `dsyevd`), their harmonic mean, and the bound
-    /// `1/(t + HM(C)^{-1})` from the per-axis constants of the initial data.
+    /// `1/(t + HM(C)^{-1})` from the per-axis constants of the initial data. In d > 1 a node
+    /// below its `3^d - 1` neighbours can still be a saddle whose descent direction lies
+    /// between the lattice directions; its Hessian is then indefinite (`isSaddle`, harmonic
+    /// mean `.nan`), and Lemma 20 does not apply to it.
     public static func spectraAtMinima(_ u: Field, time t: Double, constants c: [Double]) throws -> [MinimumSpectrum] {
         let bound = harmonicMeanBound(constants: c, time: t)
         return try extrema(u).filter { $0.kind == .minimum }.map { m in
@@ -363,4 +366,8 @@ public struct MinimumSpectrum: Sendable, Equatable {
     public var harmonicMean: Double
     /// `1/(t + HM(C)^{-1})`.
     public var bound: Double
+
+    /// The Hessian has a negative eigenvalue: the node is a saddle that the lattice stencil
+    /// took for a minimum.
+    public var isSaddle: Bool { (eigenvalues.first ?? 0) < 0 }
 }
