@@ -24,12 +24,12 @@ public enum SemiconcavityFigure {
         /// The inverse temperature of the viscous HJ and heat smoothings.
         public var beta: Double = 2
         /// Times of the 1-D panels (log-spaced 0.01 ... 20).
-        public var times1D: [Double] = (0...28).map { 0.01 * pow(2000, Double($0) / 28) }
+        public var times1D: [Double] = (0...20).map { 0.01 * pow(2000, Double($0) / 20) }
         public var nodes1D = 1201
         public var nodesCosine = 256
         /// Times of the 2-D panels (log-spaced 0.02 ... 10).
-        public var times2D: [Double] = (0...12).map { 0.02 * pow(500, Double($0) / 12) }
-        public var nodes2D = 128
+        public var times2D: [Double] = (0...9).map { 0.02 * pow(500, Double($0) / 9) }
+        public var nodes2D = 64
         public init() {}
     }
 
@@ -112,7 +112,7 @@ public enum SemiconcavityFigure {
         let grid = try Grid(domain: [(-3, 3)], counts: [p.nodes1D], boundary: .free)
         // sup f'' over the whole space: far from the window the ripples and the quadratic give
         // f'' < 10, so [-12, 12] (beyond every prox reach used here) covers it.
-        let c = try Semiconcavity.supSecondDerivative(of: loss, over: -12...12, samples: 240_001)
+        let c = try Semiconcavity.supSecondDerivative(of: loss, over: -12...12, samples: 24_001)
         let t = p.times1D
         let bound = t.map { Semiconcavity.bound(initial: c, time: $0) }
         let v = try solveWithTolerance(viscous(loss, beta: p.beta), grid: grid, times: t)
@@ -213,6 +213,8 @@ public enum SemiconcavityFigure {
         data.add("sup_lap_hj", th.supLaplacian, "2-D: sup of the 5-point Laplacian, HJ")
         data.add("sup_lap_heat", tq.supLaplacian, "2-D: sup of the 5-point Laplacian, heat")
         data.add("bound_lap", bound, "Lemma 18: 1/(1/C_Lap + t/2), C_Lap = 5.3")
+        data.add("tol_lap_vhj", v.tolerance.map { 2 * $0 }, "tolerance 2 x 4 eps/h^2 of the viscous HJ sup Lap")
+        data.add("tol_lap_hj", h.tolerance.map { 2 * $0 }, "tolerance 2 x 4 eps/h^2 of the HJ sup Lap")
         let sampled = Semiconcavity.constants(of: try loss.sample(on: grid))
         // The Laplacian has two axes' worth of value error.
         func excess(_ track: SemiconcavityTrack, _ tol: [Double]) -> (lap: Double, axis: Double) {
@@ -231,7 +233,7 @@ public enum SemiconcavityFigure {
     /// Lemma 20 at every local minimum of the viscous (0) and inviscid (1) solutions.
     static func harmonicMeanPanel(_ data: inout FigureData, t: [Double], solutions: [(fields: [Field], tolerance: [Double])],
                                   constants c: SemiconcavityConstants, spacing h: Double) throws {
-        var times: [Double] = [], values: [Double] = [], kinds: [Double] = [], diagonals: [Double] = []
+        var times: [Double] = [], values: [Double] = [], kinds: [Double] = [], diagonals: [Double] = [], slack: [Double] = []
         var worst = -Double.infinity, lemma19 = true, saddles = 0
         for (kind, s) in solutions.enumerated() {
             for (k, time) in t.enumerated() {
@@ -243,6 +245,7 @@ public enum SemiconcavityFigure {
                     let delta = s.tolerance[k] * sqrt(2 + 2.0 / 16)
                     let slope = m.harmonicMean * m.harmonicMean * m.eigenvalues.reduce(0) { $0 + 1 / ($1 * $1) } / 2
                     worst = max(worst, m.harmonicMean - m.bound - delta * slope)
+                    slack.append(delta * slope)
                     let diagonal = Semiconcavity.harmonicMean((0..<2).map { m.hessian[$0, $0] })
                     lemma19 = lemma19 && m.harmonicMean <= diagonal * (1 + 1e-12)
                     times.append(time); values.append(m.harmonicMean); kinds.append(Double(kind)); diagonals.append(diagonal)
@@ -253,6 +256,7 @@ public enum SemiconcavityFigure {
         data.add("hm_value", values, "HM of the eigenvalues of the finite-difference Hessian at the minimum")
         data.add("hm_solver", kinds, "0 = viscous HJ, 1 = HJ")
         data.add("hm_diagonal", diagonals, "HM of the Hessian's diagonal (Lemma 19: >= hm_value)")
+        data.add("hm_tolerance", slack, "first-order reach of the value error on HM: delta HM^2 mean(1/lambda^2)")
         data.add("bound_hm", t.map { Semiconcavity.harmonicMeanBound(constants: c.perAxis, time: $0) }, "Lemma 20: 1/(t + HM(C)^-1)")
         data.claim("lemma20", "Lemma 20: at every local minimum of the viscous HJ and HJ solutions, HM(Lambda) <= 1/(t + HM(C)^-1), "
                    + "and HM(Lambda) <= HM(diagonal) (Lemma 19)",
