@@ -226,7 +226,8 @@ public enum SemiconcavityFigure {
                    ["C_x": c.perAxis[0], "C_y": c.perAxis[1], "C_Lap": c.laplacian, "sampled_C_x": sampled.perAxis[0],
                     "sampled_C_y": sampled.perAxis[1], "sampled_C_Lap": sampled.laplacian,
                     "max_lap_excess_minus_tolerance_vhj": ev.lap, "max_lap_excess_minus_tolerance_hj": eh.lap,
-                    "max_axis_excess_minus_tolerance_vhj": ev.axis, "max_axis_excess_minus_tolerance_hj": eh.axis])
+                    "max_axis_excess_minus_tolerance_vhj": ev.axis, "max_axis_excess_minus_tolerance_hj": eh.axis,
+                    "heat_over_bound_max": zip(tq.supLaplacian, bound).map { $0 / $1 }.max()!])
         try harmonicMeanPanel(&data, t: t, solutions: [v, h], constants: c, spacing: grid.spacing[0])
     }
 
@@ -234,6 +235,7 @@ public enum SemiconcavityFigure {
     static func harmonicMeanPanel(_ data: inout FigureData, t: [Double], solutions: [(fields: [Field], tolerance: [Double])],
                                   constants c: SemiconcavityConstants, spacing h: Double) throws {
         var times: [Double] = [], values: [Double] = [], kinds: [Double] = [], diagonals: [Double] = [], slack: [Double] = []
+        var xs: [Double] = [], ys: [Double] = []
         var worst = -Double.infinity, lemma19 = true, saddles = 0
         for (kind, s) in solutions.enumerated() {
             for (k, time) in t.enumerated() {
@@ -249,12 +251,15 @@ public enum SemiconcavityFigure {
                     let diagonal = Semiconcavity.harmonicMean((0..<2).map { m.hessian[$0, $0] })
                     lemma19 = lemma19 && m.harmonicMean <= diagonal * (1 + 1e-12)
                     times.append(time); values.append(m.harmonicMean); kinds.append(Double(kind)); diagonals.append(diagonal)
+                    xs.append(m.minimum.point[0]); ys.append(m.minimum.point[1])
                 }
             }
         }
         data.add("hm_t", times, "Lemma 20: time of each local minimum found")
         data.add("hm_value", values, "HM of the eigenvalues of the finite-difference Hessian at the minimum")
         data.add("hm_solver", kinds, "0 = viscous HJ, 1 = HJ")
+        data.add("hm_x", xs, "x of the local minimum")
+        data.add("hm_y", ys, "y of the local minimum")
         data.add("hm_diagonal", diagonals, "HM of the Hessian's diagonal (Lemma 19: >= hm_value)")
         data.add("hm_tolerance", slack, "first-order reach of the value error on HM: delta HM^2 mean(1/lambda^2)")
         data.add("bound_hm", t.map { Semiconcavity.harmonicMeanBound(constants: c.perAxis, time: $0) }, "Lemma 20: 1/(t + HM(C)^-1)")
