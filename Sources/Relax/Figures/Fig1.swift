@@ -19,7 +19,7 @@ import Foundation
 ///   of the others: the narrow well at -1 (0.099 = 6% of `osc f` above the global minimum,
 ///   at distance 2.1) survives with its value while the ripple the density starts in is
 ///   swallowed by its wide basin `f(-1) + (x+1)^2/(2T)`. The barrier of `u_HJ` towards the
-///   global well (~0.23 at the kink near 0) keeps the density there over the horizon.
+///   global well (0.20 at the kink near -0.1; `2 beta_FP x 0.20 = 16`) keeps the density there.
 public enum Fig1 {
     public struct Parameters: Sendable {
         /// The loss preset (or expression) and the plotted window.
@@ -176,11 +176,14 @@ public enum Fig1 {
         let masses = landscape.minima.map { Landscape.mass(densities[2], in: landscape.basin(of: $0)) }
         let target = masses.indices.max { masses[$0] < masses[$1] }!
         let gap = (landscape.minima[target].value - global.value) / osc
+        // The barrier of u_HJ between the target and the global minimum.
+        let (i0, i1) = (min(landscape.minima[target].index, global.index), max(landscape.minima[target].index, global.index))
+        let hjBarrier = uH.values[i0...i1].max()! - uH.values[landscape.minima[target].index]
         data.claim("d", "u_HJ(., T) is not convex, and at least half of its terminal density lies in the basin of a non-global "
                    + "local minimum of f whose value is within 10% of osc(f) of the global minimum",
                    holds: d2H.min()! < -tolH && masses[target] >= 0.5 && gap <= 0.1 && landscape.minima[target].index != global.index,
                    ["min_second_difference": d2H.min()!, "tolerance": tolH, "mass_in_basin": masses[target], "minimum_x": landscape.minima[target].x,
-                    "value_gap_over_osc": gap, "osc_f": osc])
+                    "value_gap_over_osc": gap, "osc_f": osc, "hj_barrier": hjBarrier, "two_beta_fp_hj_barrier": 2 * p.betaFP * hjBarrier])
 
         // (e) Kept minima, widened convex regions, lowered maxima.
         try claimHopfLaxStructure(&data, landscape: landscape, uH: uH, h: h)
