@@ -20,6 +20,9 @@ public struct OrnsteinUhlenbeckPath: Sendable {
     /// `recordSteps`.
     public var recorded: [Double]
     public var recordEvery: Int
+    /// Points after burn-in, every `thinEvery`-th step (a picture of the stationary cloud), `(count, d)`.
+    public var thinned: [Double]
+    public var thinEvery: Int
     /// Steps excluded from the averages.
     public var burnIn: Int
     /// The time average of `X` after burn-in.
@@ -36,10 +39,12 @@ public struct OrnsteinUhlenbeckPath: Sendable {
 
 extension OrnsteinUhlenbeck {
     /// Simulates `steps` Euler–Maruyama steps from `x0` with the generator seeded by `seed`,
-    /// recording every `recordEvery`-th point of the first `recordSteps` steps and averaging the
-    /// moments over the steps after `burnIn`, in `batches` batches.
+    /// recording every `recordEvery`-th point of the first `recordSteps` steps and every
+    /// `thinEvery`-th point after `burnIn` (none if nil), and averaging the moments over the steps
+    /// after `burnIn`, in `batches` batches.
     public func eulerMaruyama(from x0: [Double], dt: Double, steps: Int, seed: UInt64, burnIn: Int,
-                              recordSteps: Int, recordEvery: Int = 1, batches: Int = 50) throws -> OrnsteinUhlenbeckPath {
+                              recordSteps: Int, recordEvery: Int = 1, thinEvery: Int? = nil,
+                              batches: Int = 50) throws -> OrnsteinUhlenbeckPath {
         let d = dimension
         guard x0.count == d else {
             throw RelaxError.invalidParameter(name: "x0", value: "\(x0)", expected: "a start point of length \(d)")
@@ -49,7 +54,8 @@ extension OrnsteinUhlenbeck {
             throw RelaxError.invalidParameter(name: "dt", value: "\(dt)",
                                               expected: "0 < dt < 1/\(rate) (the largest drift rate) for a stable, accurate chain")
         }
-        guard burnIn >= 0, batches >= 2, steps - burnIn >= 10 * batches, recordEvery >= 1, recordSteps >= 0 else {
+        guard burnIn >= 0, batches >= 2, steps - burnIn >= 10 * batches, recordEvery >= 1, recordSteps >= 0,
+              (thinEvery ?? 1) >= 1 else {
             throw RelaxError.invalidParameter(name: "steps", value: "\(steps) (burn-in \(burnIn), \(batches) batches)",
                                               expected: "at least 10 steps per batch after burn-in, >= 2 batches")
         }
@@ -60,6 +66,8 @@ extension OrnsteinUhlenbeck {
         var xi = [Double](repeating: 0, count: d)
         var recorded = x0
         recorded.reserveCapacity(d * (recordSteps / recordEvery + 1))
+        var thinned: [Double] = []
+        if let thinEvery { thinned.reserveCapacity(d * ((steps - burnIn) / thinEvery + 1)) }
         let perBatch = (steps - burnIn) / batches
         var batchMeans: [[Double]] = [], batchSecond: [[Double]] = []
         var sum = [Double](repeating: 0, count: d), second = [Double](repeating: 0, count: d * d)
@@ -77,7 +85,9 @@ extension OrnsteinUhlenbeck {
             }
             x = next
             if n <= recordSteps && n % recordEvery == 0 { recorded += x }
-            guard n > burnIn, batchMeans.count < batches else { continue }
+            guard n > burnIn else { continue }
+            if let thinEvery, (n - burnIn) % thinEvery == 0 { thinned += x }
+            guard batchMeans.count < batches else { continue }
             for i in 0..<d {
                 sum[i] += x[i]
                 for j in 0..<d { second[i * d + j] += x[i] * x[j] }
@@ -110,7 +120,7 @@ extension OrnsteinUhlenbeck {
         let meanSE = (0..<d).map { k in standardError(batchMeans.map { $0[k] }) }
         let covSE = (0..<(d * d)).map { e in standardError(batchCov.map { $0[e] }) }
         return OrnsteinUhlenbeckPath(dt: dt, steps: steps, seed: seed, recorded: recorded, recordEvery: recordEvery,
-                                     burnIn: burnIn, mean: overallMean,
+                                     thinned: thinned, thinEvery: thinEvery ?? 0, burnIn: burnIn, mean: overallMean,
                                      covariance: Matrix(rows: d, columns: d, entries: covEntries),
                                      meanStandardError: meanSE,
                                      covarianceStandardError: Matrix(rows: d, columns: d, entries: covSE),

@@ -38,6 +38,8 @@ public enum OUCurrentsFigure {
         /// The drawn part of the path: the first `pathSteps` steps, every `pathEvery`-th point.
         public var pathSteps = 4000
         public var pathEvery = 4
+        /// Every `cloudEvery`-th point after burn-in is kept as a picture of the stationary cloud.
+        public var cloudEvery = 2000
         public var batches = 100
         public var seed: UInt64 = 20_210_607
         public init() {}
@@ -124,7 +126,7 @@ public enum OUCurrentsFigure {
             "path": ["start": JSONValue(p.start), "dt": .number(p.dt), "steps": .number(Double(p.steps)),
                      "burn_in": .number(Double(p.burnIn)), "batches": .number(Double(p.batches)),
                      "seed": .number(Double(p.seed)), "drawn_steps": .number(Double(p.pathSteps)),
-                     "drawn_every": .number(Double(p.pathEvery))],
+                     "drawn_every": .number(Double(p.pathEvery)), "cloud_every": .number(Double(p.cloudEvery))],
         ]
         fig.add("x", grid.axes[0].coordinates, "x nodes")
         fig.add("y", grid.axes[1].coordinates, "y nodes")
@@ -142,16 +144,19 @@ public enum OUCurrentsFigure {
 
         progress?(0.6, "Euler–Maruyama path")
         let path = try ou.eulerMaruyama(from: p.start, dt: p.dt, steps: p.steps, seed: p.seed, burnIn: p.burnIn,
-                                        recordSteps: p.pathSteps, recordEvery: p.pathEvery, batches: p.batches)
-        fig.add("path", path.recorded, shape: [path.recordedCount, 2],
+                                        recordSteps: p.pathSteps, recordEvery: p.pathEvery, thinEvery: p.cloudEvery,
+                                        batches: p.batches)
+        fig.add("trajectory", path.recorded, shape: [path.recordedCount, 2],
                 "the first \(p.pathSteps) Euler–Maruyama steps (dt = \(p.dt)), every \(p.pathEvery)-th point")
+        fig.add("cloud", path.thinned, shape: [path.thinned.count / 2, 2],
+                "the same path after burn-in, every \(p.cloudEvery)-th point (samples of the stationary law)")
         try pathClaim(&fig, ou: ou, path: path)
         fig.add("covariance_exact", ou.stationaryCovariance.entries, shape: [2, 2], "B / kappa")
         fig.add("covariance_fp", moments(rho[1]).covariance.entries, shape: [2, 2], "covariance of the FP stationary density")
         fig.add("covariance_path", path.covariance.entries, shape: [2, 2], "time-averaged covariance of the path")
         fig.panels = [
-            FigurePanel("original loss Phi with the path", arrays: ["x", "y", "phi", "path"]),
-            FigurePanel("modified loss Psi with the path and the stationary current J_ss", arrays: ["x", "y", "psi", "path", "jx_exact", "jy_exact"]),
+            FigurePanel("original loss Phi with the path", arrays: ["x", "y", "phi", "trajectory", "cloud"]),
+            FigurePanel("modified loss Psi with the path and the stationary current J_ss", arrays: ["x", "y", "psi", "trajectory", "cloud", "jx_exact", "jy_exact"]),
             FigurePanel("Fokker–Planck stationary density and its current", arrays: ["x", "y", "rho", "jx", "jy"]),
         ]
         progress?(1, "done")
