@@ -417,11 +417,17 @@ private final class PassRun {
         let canTilt = mode != .direct && rangeOK[block]
         let blockTop = blockMax.base + l * sourceBlocks, mLine = m.base + l * outputs, kinds = pairKind.base + start
         let low = pairLow[block], c = self.c, tau = self.tau, s = self.s, sources = self.sources, offset = self.offset
+        var mLow = Double.infinity
+        for i in i0..<i1 { mLow = min(mLow, mLine[i]) }
+        let xLow = i0 + offset, xHigh = i1 - 1 + offset
         var result = (tilted: 0, normalized: 0, direct: 0, lowD: Int.max, highD: Int.min)
         for k in 0..<count {
             let b = low + k
             let top = blockTop[b]
             let lo = b * s, hi = min(lo + s, sources) - 1
+            // The O(1) block bound first (distance between the blocks, smallest m), then per output.
+            let gap = Double(max(0, lo - xHigh, xLow - hi))
+            guard top - c * gap * gap - mLow >= -tau else { kinds[k] = Self.skip; continue }
             var best = -Double.infinity
             for i in i0..<i1 {
                 let x = i + offset
