@@ -80,7 +80,7 @@ struct ColeHopfFFT {
     }
 
     private func run(plan: SpectralPlan, symbol: [Double]) throws -> Outcome {
-        let beta = setup.beta, t = setup.time
+        let beta = setup.beta
         let working = setup.working
         let reflection = MirrorExtension(grid: working, extended: plan.grid)
         let fMin = setup.samples.minimum
@@ -116,7 +116,6 @@ struct ColeHopfFFT {
                 return crop((0..<working.count).map { mean[$0] / v[$0] })
             }
         }
-        _ = t
         return Outcome(setup: setup, u: u, gradient: gradient, averaged: averaged,
                        predictedError: predicted, dynamicRange: range)
     }
