@@ -99,8 +99,8 @@ public struct ForwardBackwardOrnsteinUhlenbeck: Sendable {
 ///
 /// Problems: a tilted double well `f = (x^2 - 1)^2/4 + 0.15 x` (global minimum near -1.07, the
 /// other near 0.92), `V_T = f`, `rho0` a Gaussian (sd 0.3) in the worse well at 1, `beta = 4`,
-/// `T = 1`, no-flux (reflecting) window `[-2.2, 2.2]`; in 2-D the same plus `y^2/2` on
-/// `[-2.2, 2.2] x [-2, 2]`, `rho0` at (1, 0.5). OU: `a = 1`, `c = 1`, `beta = 4`, `T = 1/2`,
+/// `T = 1`, no-flux (reflecting) window `[-2.2, 2.2]`; in 2-D/3-D the same plus `y^2/2 (+ z^2/2)` on
+/// `[-2.2, 2.2] x [-2, 2]^(d-1)`, `rho0` at (1, 0.5, 0.5). OU: `a = 1`, `c = 1`, `beta = 4`, `T = 1/2`,
 /// `rho0 = N(0.4, 0.35^2)` on the no-flux window `[-3, 3]` (the whole-space closed form holds there
 /// to ~1e-12: the densities are negligible at the walls).
 ///
@@ -112,9 +112,9 @@ public enum ForwardBackwardConvergence {
     static let beta = 4.0
     static let tilt = 0.15
 
-    /// The tilted double well (plus `y^2/2` in 2-D).
+    /// The tilted double well (plus `y^2/2`, `z^2/2` in 2-D, 3-D).
     public static func tiltedDoubleWell(dimension d: Int) -> Loss {
-        Loss(name: "(x^2-1)^2/4 + 0.15 x" + (d > 1 ? " + y^2/2" : ""), dimension: d,
+        Loss(name: "(x^2-1)^2/4 + 0.15 x" + ["", " + y^2/2", " + (y^2+z^2)/2"][d - 1], dimension: d,
              value: { p in
                  let x = p[0]
                  let well: Double = (x * x - 1) * (x * x - 1) / 4 + tilt * x
@@ -132,9 +132,9 @@ public enum ForwardBackwardConvergence {
     /// The double-well problem with `n` nodes per axis and `steps` forward steps.
     public static func doubleWellProblem(n: Int, steps: Int, dimension d: Int,
                                          valueSolver: ForwardBackward.ValueSolver) throws -> ForwardBackwardProblem {
-        let domain: [(Double, Double)] = d == 1 ? [(-2.2, 2.2)] : [(-2.2, 2.2), (-2, 2)]
+        let domain = [(-2.2, 2.2)] + [(Double, Double)](repeating: (-2, 2), count: d - 1)
         let grid = try Grid(domain: domain, counts: [Int](repeating: n, count: d), boundary: .neumann)
-        let center = [1.0, 0.5]
+        let center = [1.0] + [Double](repeating: 0.5, count: d - 1)
         let rho0 = Field(grid: grid) { p in
             var r2 = 0.0
             for k in 0..<d { r2 += (p[k] - center[k]) * (p[k] - center[k]) }
@@ -192,7 +192,7 @@ public enum ForwardBackwardConvergence {
         return series
     }
 
-    /// Every series (`relax convergence fokker-planck` can append them).
+    /// Every series (`relax convergence fokker-planck` can append them); about 10 s in a release build.
     public static func report() throws -> ConvergenceReport {
         ConvergenceReport(
             title: "Theorem 12 (forward–backward HJB + Fokker–Planck): value-identity defect, tilted double well "
@@ -208,6 +208,7 @@ public enum ForwardBackwardConvergence {
             try identitySeries(.coleHopf, sizes: [101, 201, 401, 801], stepRatio: 1, band: 0.2),
             try identitySeries(.godunov, sizes: [33, 65, 129], dimension: 2, stepRatio: 1, band: 0.15),
             try identitySeries(.coleHopf, sizes: [17, 33, 65, 129], dimension: 2, stepRatio: 1, band: 0.2),
+            try identitySeries(.coleHopf, sizes: [13, 25], dimension: 3, stepRatio: 1, band: 0.2),
             try ornsteinUhlenbeckSeries(.godunov, sizes: [121, 241, 481, 961], stepRatio: 1, band: 0.15),
             try ornsteinUhlenbeckSeries(.coleHopf, sizes: [121, 241, 481, 961], stepRatio: 1, band: 0.2),
         ]

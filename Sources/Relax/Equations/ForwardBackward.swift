@@ -27,8 +27,9 @@ import Foundation
 /// with `(u - v)(T) = 0`, the comparison principle gives `u <= v` (eq. 27; also Jensen, as
 /// `exp(-beta u) = E exp(-beta V_T)`), hence (inequality)
 /// `∫ V_T rho_csgd(T) <= ∫ V_T rho_sgd(T) - 1/2 ∫_0^T ∫ |grad u|^2 rho_csgd`, with margin
-/// `∫ (v - u)(., 0) rho0 >= 0`. The constants are the issue's; the paper's proof writes the SGD
-/// generator as `-grad f . grad + 1/2 Lap`, which misses the `beta^{-1}` of its own (CSGD).
+/// `∫ (v - u)(., 0) rho0 >= 0`. The constants are the (no other constant is needed in these
+/// conventions); the paper's proof writes the SGD generator as `-grad f . grad + 1/2 Lap`, without
+/// the `beta^{-1}` that its (CSGD) noise `beta^{-1/2} dW` gives.
 ///
 /// **Scheme.** `u` at the `2M + 1` times `s = k T/(2M)` (the `M` forward steps and their
 /// midpoints) by `ValueSolver`: `.godunov` / `.imex` run `BackwardHJB` (monotone, first order);
@@ -42,7 +43,10 @@ import Foundation
 /// (the optimal control minimizes it), so errors of `grad u` enter it at second order, while the
 /// error of `u(., 0)` enters `∫ u(., 0) rho0` directly: the defect falls at first order with
 /// `.godunov` / `.imex` and at second order with `.coleHopf`. Every step is implicit
-/// (unconditionally stable); the explicit HJB schemes obey their own CFL bound.
+/// (unconditionally stable); the explicit HJB schemes obey their own CFL bound. TR-BDF2 steps that
+/// meet a negative value (round-off-sized, in exponential tails, for `dt` far above the positivity
+/// bound) are redone by implicit Euler and counted (`fallback_steps`): those steps are first order.
+/// Memory: `u` and `grad u` at `2M + 1` levels, `(2M + 1)(d + 1)` fields. d = 1, 2, 3, one code path.
 public enum ForwardBackward {
     /// How the value function `u` is computed.
     ///
@@ -53,9 +57,9 @@ public enum ForwardBackward {
     ///   operator `G` of the drift `-grad f` obeys detailed balance edge by edge with respect to
     ///   the discrete Gibbs density `pi = exp(-f/nu)`, so `pi^{-1} G pi` is the backward generator of
     ///   the same Markov chain: evolving `pi w` by the Fokker–Planck solver (TR-BDF2, time to go
-    ///   `tau = T - s`) solves for `w` with second order in space and time, positive, without
-    ///   subtraction. Needs `exp(-(osc f)/nu - beta osc V_T)` above the double range (refused past
-    ///   `e^-600`); does not use `grad f`.
+    ///   `tau = T - s`) solves for `w` with second order in space and time, and keeps it positive.
+    ///   Needs `exp(-(osc f)/nu - beta osc V_T)` inside the double range (refused below `e^-600`);
+    ///   does not use `grad f`.
     public enum ValueSolver: String, Sendable, CaseIterable, Codable {
         case godunov
         case imex
@@ -282,6 +286,11 @@ public struct ForwardBackwardProblem: Sendable {
         }
         guard steps >= 1 else {
             throw RelaxError.invalidParameter(name: "steps", value: "\(steps)", expected: "at least 1 forward step")
+        }
+        try initial.checkFinite("rho0")
+        guard initial.values.allSatisfy({ $0 >= 0 }), initial.values.contains(where: { $0 > 0 }) else {
+            throw RelaxError.invalidParameter(name: "rho0", value: "min \(initial.minimum), max \(initial.maximum)",
+                                              expected: "a density >= 0 everywhere with positive mass")
         }
         for (name, field) in [("loss f", loss), ("terminal cost V_T", terminal)] {
             guard field.grid == grid else {
