@@ -41,8 +41,8 @@ def main() -> int:
             print(f"no such notebook: {', '.join(sorted(missing))}", file=sys.stderr)
             return 2
     if not books:
-        print("no notebooks found", file=sys.stderr)
-        return 2
+        print("no notebooks found in Notebooks/: nothing to execute", file=sys.stderr)
+        return 0
 
     failures = []
     for book in books:

@@ -84,7 +84,14 @@ public enum Figures {
     }
 
     /// Registered figures, in gallery order. Each figure file adds its entry here.
-    public static let all: [Entry] = [Fig1.entry, SemiconcavityFigure.entry]
+    public static let all: [Entry] = [
+        Fig1.entry,
+        Smoothing2DFigure.entry,
+        SemiconcavityFigure.entry,
+        ColeHopfFigure.entry,
+        ConvergenceFigure.entry,
+        OUCurrentsFigure.entry,
+    ]
 
     public static func entry(named name: String) throws -> Entry {
         guard let e = all.first(where: { $0.name == name }) else {

@@ -102,6 +102,12 @@ struct BackwardHJBTests {
         }
         #expect(s.gradient(at: -1)[0].values == s.gradients[0][0].values)   // clamped to [0, T]
         #expect(s.report.steps > 0 && s.report.notes.contains { $0.contains("levels stored") })
+        // Explicit forward times: T is appended, and the same levels give the same values.
+        let explicit = try BackwardHJB.solve(drift: drift, terminal: terminal, beta: 5, horizon: 1, times: [0, 0.25, 0.5, 0.75],
+                                             scheme: .imex)
+        #expect(explicit.times == s.times && explicit.values[0].values == s.values[0].values)
+        #expect(throws: RelaxError.self) { try BackwardHJB.solve(drift: drift, terminal: terminal, beta: 5, horizon: 1, times: [0.5, 0.2]) }
+        #expect(throws: RelaxError.self) { try BackwardHJB.solve(drift: drift, terminal: terminal, beta: 5, horizon: 1, times: [2]) }
         // The loss-level API pads a free window and crops the levels back to it.
         let window = try Grid(domain: [(-1, 1)], counts: [81], boundary: .free)
         let f = Loss(name: "x^2/2", dimension: 1, value: { $0[0] * $0[0] / 2 }, gradient: { [$0[0]] })

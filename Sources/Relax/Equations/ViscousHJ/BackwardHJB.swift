@@ -92,7 +92,24 @@ public enum BackwardHJB {
     public static func solve(drift: [Field], terminal: Field, beta: Double, horizon T: Double, levels: Int = 16,
                              scheme: ViscousHJFD<DriftQuadraticHamiltonian>.Scheme = .godunov,
                              cfl: Double? = nil, progress: ProgressHandler? = nil) throws -> HJBSolution {
-        try validate(drift: drift, terminal: terminal, beta: beta, horizon: T, levels: levels)
+        guard levels >= 1 else {
+            throw RelaxError.invalidParameter(name: "levels", value: "\(levels)", expected: "at least 1 stored interval")
+        }
+        return try solve(drift: drift, terminal: terminal, beta: beta, horizon: T,
+                         times: (0...levels).map { T * Double($0) / Double(levels) }, scheme: scheme, cfl: cfl, progress: progress)
+    }
+
+    /// The same with the forward times to store given explicitly: ascending, in `[0, T]`
+    /// (`T`, where `u = V_T`, is always stored; `value(at:)` clamps to the stored range).
+    public static func solve(drift: [Field], terminal: Field, beta: Double, horizon T: Double, times requested: [Double],
+                             scheme: ViscousHJFD<DriftQuadraticHamiltonian>.Scheme = .godunov,
+                             cfl: Double? = nil, progress: ProgressHandler? = nil) throws -> HJBSolution {
+        try validate(drift: drift, terminal: terminal, beta: beta, horizon: T, levels: 1)
+        guard !requested.isEmpty, requested.allSatisfy({ $0 >= 0 && $0 <= T }),
+              zip(requested, requested.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw RelaxError.invalidParameter(name: "times", value: "\(requested)", expected: "ascending forward times in [0, \(T)]")
+        }
+        let times = requested.last == T ? requested : requested + [T]
         let grid = terminal.grid
         let solver = ViscousHJFD(hamiltonian: DriftQuadraticHamiltonian(drift: drift), diffusion: 1 / (2 * beta),
                                  scheme: scheme, cfl: cfl)
@@ -102,8 +119,10 @@ public enum BackwardHJB {
             var values = [terminal], gradients = [Differences.gradient(of: terminal, order: 2, rules: rules)]
             var report = SolverReport(equation: "hjb (backward)", scheme: "", workingShape: grid.shape)
             var steps = 0, dtMax = 0.0, dtMin = Double.infinity
-            for m in 1...levels {
-                let step = try solver.evolve(u, time: T / Double(levels))
+            // Backward from s = T: the stored times in descending order.
+            let descending = Array(times.reversed())
+            for m in 1..<descending.count {
+                let step = try solver.evolve(u, time: descending[m - 1] - descending[m])
                 u = step.u
                 values.append(u)
                 gradients.append(Differences.gradient(of: u, order: 2, rules: rules))
@@ -112,7 +131,7 @@ public enum BackwardHJB {
                 dtMin = min(dtMin, step.report.diagnostics["dt_min"] ?? step.report.dt ?? .infinity)
                 report.scheme = step.report.scheme
                 report.cfl = step.report.cfl
-                progress?(Double(m) / Double(levels), "HJB: level \(m)/\(levels)")
+                progress?(Double(m) / Double(descending.count - 1), "HJB: level \(m)/\(descending.count - 1)")
             }
             report.steps = steps
             report.dt = dtMax
@@ -120,14 +139,13 @@ public enum BackwardHJB {
             report.diagnostics["dt_max"] = dtMax
             report.diagnostics["beta"] = beta
             report.diagnostics["horizon"] = T
-            report.notes.append("solved in the time to go tau = T - s; \(levels + 1) levels stored at s = m T/\(levels); "
-                                + "grad u by second-order central differences; value(at:)/gradient(at:) interpolate linearly in s")
-            // Stored in backward order (tau ascending): reverse to forward times.
+            report.notes.append("solved in the time to go tau = T - s; \(times.count) levels stored at forward times "
+                                + "\(times.count <= 6 ? "\(times)" : "\(times.first!)...\(times.last!)"); grad u by second-order central "
+                                + "differences; value(at:)/gradient(at:) interpolate linearly in s")
             return (values.reversed(), gradients.reversed(), report)
         }
         var report = stored.2
         report.wallTime = wall
-        let times = (0...levels).map { T * Double($0) / Double(levels) }
         return HJBSolution(times: times, values: stored.0, gradients: stored.1, report: report)
     }
 

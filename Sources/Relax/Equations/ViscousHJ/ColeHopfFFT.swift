@@ -73,14 +73,18 @@ struct ColeHopfFFT {
     }
 
     func run() throws -> Outcome {
-        let beta = setup.beta, t = setup.time
+        let extended = try Self.transformGrid(setup.working)
+        return try FFTPlanCache.shared.withPlan(for: extended, nuT: setup.time / (2 * setup.beta)) { plan, symbol in
+            try run(plan: plan, symbol: symbol)
+        }
+    }
+
+    private func run(plan: SpectralPlan, symbol: [Double]) throws -> Outcome {
+        let beta = setup.beta
         let working = setup.working
-        let extended = try Self.transformGrid(working)
-        let reflection = MirrorExtension(grid: working, extended: extended)
-        let plan = try SpectralPlan(grid: extended, kind: .periodic)
-        let symbol = Self.heatSymbol(plan, nuT: t / (2 * beta))
+        let reflection = MirrorExtension(grid: working, extended: plan.grid)
         let fMin = setup.samples.minimum
-        let v0 = Self.parallelMap(setup.samples.values) { VectorExp.exp(-beta * ($0 - fMin)) }
+        let v0 = Self.exponentials(setup.samples.values, scale: -beta, shift: beta * fMin)
         let v0Extended = reflection.extend(v0, oddAxis: nil)
         var vExtended = v0Extended
         plan.apply(multiplier: symbol, to: &vExtended)
@@ -90,9 +94,9 @@ struct ColeHopfFFT {
             return setup.padding?.crop(field) ?? field
         }
         let vWindow = crop(v)
-        let vMin = vWindow.minimum
+        let (vMin, vMax) = Self.range(vWindow.values)
         let predicted = vMin > 0 ? Self.unitError(setup) / vMin * Self.errorScale(setup, options: options) : .infinity
-        let range = vMin > 0 ? log((v.max() ?? 1) / vMin) : .infinity
+        let range = vMin > 0 ? log(vMax / vMin) : .infinity
         let u = Field(grid: vWindow.grid, values: Self.parallelMap(vWindow.values) { vMin > 0 ? fMin - log($0) / beta : .nan })
         var gradient: [Field] = []
         if options.gradient {
@@ -134,6 +138,29 @@ extension ColeHopfFFT {
             out = next
         }
         return out
+    }
+
+    /// `exp(scale * x + shift)` for every value, vectorized (`VectorExp`) and split over the cores.
+    static func exponentials(_ values: [Double], scale: Double, shift: Double) -> [Double] {
+        var out = [Double](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let s = src.baseAddress!, o = dst.baseAddress!
+                Parallel.forEachChunk(values.count, minimumPerChunk: 32768) { range in
+                    for i in range { o[i] = VectorExp.exp(scale * s[i] + shift) }
+                }
+            }
+        }
+        return out
+    }
+
+    /// `(min, max)` in one pass.
+    static func range(_ values: [Double]) -> (Double, Double) {
+        var lo = Double.infinity, hi = -Double.infinity
+        values.withUnsafeBufferPointer { b in
+            for v in b { lo = Swift.min(lo, v); hi = Swift.max(hi, v) }
+        }
+        return (lo, hi)
     }
 
     /// `values.map(transform)` split over the cores.
@@ -192,5 +219,32 @@ struct MirrorExtension {
         let padding = PaddedGrid(grid: extended.with(boundary: .periodic), window: grid,
                                  offsets: [Int](repeating: 0, count: grid.dimension))
         return padding.crop(Field(grid: extended, values: values)).values
+    }
+}
+
+/// FFT plans and heat symbols kept between Cole–Hopf solves: a solve checks a plan out (it owns
+/// it while it runs: plans are not for concurrent use) and returns it; at most four idle plans
+/// are kept, the most recently used, each with the symbol of the last `nu t` it served.
+final class FFTPlanCache: @unchecked Sendable {
+    static let shared = FFTPlanCache()
+    static let capacity = 4
+
+    private let lock = NSLock()
+    private var idle: [(plan: SpectralPlan, nuT: Double, symbol: [Double])] = []
+
+    func withPlan<T>(for grid: Grid, nuT: Double, _ body: (SpectralPlan, [Double]) throws -> T) throws -> T {
+        lock.lock()
+        let index = idle.lastIndex { $0.plan.grid == grid }
+        let cached = index.map { idle.remove(at: $0) }
+        lock.unlock()
+        let plan = try cached?.plan ?? SpectralPlan(grid: grid, kind: .periodic)
+        let symbol = cached?.nuT == nuT ? cached!.symbol : ColeHopfFFT.heatSymbol(plan, nuT: nuT)
+        defer {
+            lock.lock()
+            idle.append((plan, nuT, symbol))
+            if idle.count > Self.capacity { idle.removeFirst() }
+            lock.unlock()
+        }
+        return try body(plan, symbol)
     }
 }

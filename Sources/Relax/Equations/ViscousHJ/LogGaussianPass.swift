@@ -20,12 +20,14 @@ import Foundation
 ///
 /// so a kept pair is the fixed Gaussian block `T_pq = exp(-c (p - q)^2)` (`GaussianBlockKernel`)
 /// applied to source columns and scaled per output, and all pairs and payload columns go through
-/// one batched matrix product. Two ways to form the factors, both with every factor in
-/// `exp(+-500)`:
+/// one batched matrix product. Two ways to form the factors, both overflow-free:
 /// - tilted (one `exp` per pair): `rho = A_B`, source columns `exp(a_j - A_B)` times a tilt table
-///   `exp(2c Delta q)`, output factors `exp(A_B - c Delta^2 - M_I) exp(M_I - m_i) exp(-2c Delta p)`
-///   (`M_I` the mid value of `m` on the block), when `c |Delta| (s-1) <= 120` and `m` varies by
-///   less than 240 on the output block;
+///   `exp(2c Delta q)`, output factors `exp(A_B - c Delta^2 - M_I) [exp(M_I - m_i) exp(-2c Delta p)]`
+///   (`M_I` the mid value of `m` on the block), when `c |Delta| (s-1) <= 250` and `m` varies by
+///   less than 240 on the output block. Since every term is `<= 1`, the first factor is at most
+///   `exp(40 + 2*250 + 120) = exp(660)`, the bracket at most `exp(370)` and their product (the
+///   output factor) at most `exp(290)`: multiplied in that order nothing overflows, and a factor
+///   that underflows belongs to terms below `exp(-400)`;
 /// - normalized (two `exp` per pair and cell): `rho = max_q (a_j + 2c Delta q)`, so columns are
 ///   `<= 1` and output factors `<= exp(c (s-1)^2)`, for any `Delta` (prox points far away in
 ///   units of the kernel width, large beta).
@@ -48,7 +50,7 @@ struct LogGaussianPass {
     static let truncation = 46.0
     /// Bounds on the exponents of the factors of a batched pair (see the type's comment).
     static let kernelRange = 40.0
-    static let tiltRange = 120.0
+    static let tiltRange = 250.0
     static let outputRange = 120.0
     static let maximumDenseBlock = 128
     static let minimumLowRankBlock = 256
@@ -417,11 +419,17 @@ private final class PassRun {
         let canTilt = mode != .direct && rangeOK[block]
         let blockTop = blockMax.base + l * sourceBlocks, mLine = m.base + l * outputs, kinds = pairKind.base + start
         let low = pairLow[block], c = self.c, tau = self.tau, s = self.s, sources = self.sources, offset = self.offset
+        var mLow = Double.infinity
+        for i in i0..<i1 { mLow = min(mLow, mLine[i]) }
+        let xLow = i0 + offset, xHigh = i1 - 1 + offset
         var result = (tilted: 0, normalized: 0, direct: 0, lowD: Int.max, highD: Int.min)
         for k in 0..<count {
             let b = low + k
             let top = blockTop[b]
             let lo = b * s, hi = min(lo + s, sources) - 1
+            // The O(1) block bound first (distance between the blocks, smallest m), then per output.
+            let gap = Double(max(0, lo - xHigh, xLow - hi))
+            guard top - c * gap * gap - mLow >= -tau else { kinds[k] = Self.skip; continue }
             var best = -Double.infinity
             for i in i0..<i1 {
                 let x = i + offset
@@ -580,7 +588,8 @@ private final class PassRun {
                     if kind == Self.tilted {
                         let alpha = exp(blockTop[b] - c * delta * delta - mid)
                         let t = tilts.baseAddress! + (dIndex - minD) * s
-                        for p in 0..<np { factor[p] = alpha * factorOut[p] * t[p] }
+                        // (exp(M_I - m_i) exp(-2c Delta p~)) first: alpha alone may reach exp(660).
+                        for p in 0..<np { factor[p] = alpha * (factorOut[p] * t[p]) }
                     } else {
                         // exp(rho - c Delta^2 - 2c Delta p~ - m_i)
                         let base = rhos[k] - c * delta * delta
