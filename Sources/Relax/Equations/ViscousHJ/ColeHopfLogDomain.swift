@@ -35,7 +35,7 @@ struct ColeHopfLogDomain {
         var averaged = lossPayloads
         var displacement = [[Double]?](repeating: nil, count: d)
         var passNotes: [String] = []
-        var pairs = (tilted: 0, normalized: 0, direct: 0)
+        var pairs = (tilted: 0, normalized: 0, direct: 0, terms: 0)
         for axis in stride(from: d - 1, through: 0, by: -1) {
             let c = beta * h[axis] * h[axis] / (2 * t)
             let oscillation = (values.max() ?? 0) - (values.min() ?? 0)
@@ -57,8 +57,13 @@ struct ColeHopfLogDomain {
             pairs.tilted += st.tiltedPairs
             pairs.normalized += st.normalizedPairs
             pairs.direct += st.directPairs
-            passNotes.append("\(Grid.axisNames[axis]): \(st.mode.rawValue) blocks of \(st.blockSize), \(st.tiltedPairs) tilted + "
-                             + "\(st.normalizedPairs) normalized + \(st.directPairs) direct block pairs")
+            pairs.terms += st.terms
+            if st.mode == .sourceSums {
+                passNotes.append("\(Grid.axisNames[axis]): source by source, \(st.terms) significant terms")
+            } else {
+                passNotes.append("\(Grid.axisNames[axis]): \(st.mode.rawValue) blocks of \(st.blockSize), \(st.tiltedPairs) tilted + "
+                                 + "\(st.normalizedPairs) normalized + \(st.directPairs) direct block pairs")
+            }
         }
         let window = setup.window
         precondition(shape.dims == window.shape)
@@ -73,6 +78,7 @@ struct ColeHopfLogDomain {
         report.diagnostics["tilted_block_pairs"] = Double(pairs.tilted)
         report.diagnostics["normalized_block_pairs"] = Double(pairs.normalized)
         report.diagnostics["direct_block_pairs"] = Double(pairs.direct)
+        report.diagnostics["source_sum_terms"] = Double(pairs.terms)
         return ColeHopfSolution(
             f: setup.windowSamples, u: u, gradient: gradient,
             averagedLossGradient: options.averagedLossGradient ? averaged.map { Field(grid: window, values: $0) } : nil,

@@ -44,6 +44,17 @@ struct LogGaussianPass {
     /// `c = beta h^2 / (2 t)` in cell units.
     let coefficient: Double
     let layout: LineLayout
+    /// Forces the source-by-source sums (true) or the blocks (false); nil chooses by the kernel width.
+    var sourceSums: Bool? = nil
+
+    /// The source-by-source sums (`LogGaussianSourceSums`) cost one `exp` per significant term;
+    /// the blocks `s` multiply-adds per term of a padded block but one `exp` per pair. Narrow
+    /// kernels, whose significant window `2 sqrt(truncation / c)` spans at most ~100 cells, go
+    /// source by source.
+    static let sourceSumsMaximumReach = 50.0
+    static func prefersSourceSums(coefficient c: Double) -> Bool {
+        (truncation / c).squareRoot() <= sourceSumsMaximumReach
+    }
 
     /// Terms below `exp(-truncation)` times a point's largest term are dropped: at most
     /// `N exp(-46) ~ 1e-20 N` relative.
@@ -58,6 +69,8 @@ struct LogGaussianPass {
 
     enum Mode: String, Sendable {
         case dense, lowRank = "low-rank", direct
+        /// `LogGaussianSourceSums`: the significant terms source by source.
+        case sourceSums = "source-sum"
     }
 
     struct Statistics: Sendable, Equatable {
@@ -66,6 +79,8 @@ struct LogGaussianPass {
         var tiltedPairs = 0
         var normalizedPairs = 0
         var directPairs = 0
+        /// Terms summed by `sourceSums`.
+        var terms = 0
     }
 
     struct Result {
@@ -82,11 +97,17 @@ struct LogGaussianPass {
     /// Payloads flagged in `oddPayloads` change sign at reflected (mirror) images.
     func run(shape: ArrayShape, axis: Int, logValues: [Double], payloads: [[Double]], oddPayloads: [Bool]? = nil,
              displacement: Bool) -> Result {
+        let odd = oddPayloads ?? [Bool](repeating: false, count: payloads.count)
+        if sourceSums ?? Self.prefersSourceSums(coefficient: coefficient) {
+            return LogGaussianSourceSums(coefficient: coefficient, layout: layout)
+                .run(shape: shape, axis: axis, logValues: logValues, payloads: payloads, oddPayloads: odd,
+                     displacement: displacement)
+        }
         let run = PassRun(c: coefficient, layout: layout, shape: shape, axis: axis,
                           payloadCount: payloads.count, displacement: displacement)
         run.envelope(logValues)
         run.chooseBlocks()
-        run.prepareBlocks(payloads, odd: oddPayloads ?? [Bool](repeating: false, count: payloads.count))
+        run.prepareBlocks(payloads, odd: odd)
         run.enumeratePairs()
         run.accumulate()
         return run.finish()
@@ -172,24 +193,8 @@ private final class PassRun {
 
     /// Copies line `l` of `values` (along `axis`) into `out[0..<sources]`, extended by the layout.
     func extend(_ values: UnsafePointer<Double>, line l: Int, into out: UnsafeMutablePointer<Double>) {
-        let start = shape.lineStart(along: axis, line: l)
-        let step = shape.strides[axis]
-        let n = lineLength
-        let line = values + start
-        switch layout {
-        case .window:
-            for j in 0..<sources { out[j] = line[j * step] }
-        case let .periodic(g):
-            // Source j reads node (j - g) mod n: runs of consecutive nodes.
-            var node = ((-g) % n + n) % n
-            for j in 0..<sources {
-                out[j] = line[node * step]
-                node += 1
-                if node == n { node = 0 }
-            }
-        case .mirror:
-            for j in 0..<sources { out[j] = line[layout.node(ofSource: j, lineLength: n) * step] }
-        }
+        layout.gather(values + shape.lineStart(along: axis, line: l), step: shape.strides[axis], lineLength: lineLength,
+                      into: out)
     }
 
     /// The distance in cells from position `x` to source block `b`.
