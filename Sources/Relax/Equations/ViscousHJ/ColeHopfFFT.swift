@@ -57,12 +57,45 @@ struct ColeHopfFFT {
     }
 
     /// `beta (max_window u_HL - min u_HL)` from the discrete Hopf–Lax value on the working grid,
-    /// plus 1 for the viscous correction: an estimate of the FFT path's dynamic range.
+    /// plus 1 for the viscous correction: an estimate of the FFT path's dynamic range. The `auto`
+    /// rule only uses it to choose a path (the FFT result is checked after the fact), so on large
+    /// grids without padding it is taken on every `s`-th node per axis (at most 4096 per axis):
+    /// it then moves by at most `beta (Lip f + D/t) s h`, far less than the ranges it tells apart.
     static func hopfLaxDynamicRange(_ setup: ColeHopf.Setup) -> Double {
-        let hl = SeparableInfConvolution(grid: setup.working, time: setup.time).run(setup.samples.values).value
+        let working = setup.working
+        if setup.padding == nil, let coarse = coarsened(setup.samples) {
+            let hl = SeparableInfConvolution(grid: coarse.grid, time: setup.time).run(coarse.values).value
+            return setup.beta * ((hl.max() ?? 0) - (hl.min() ?? 0)) + 1
+        }
+        let hl = SeparableInfConvolution(grid: working, time: setup.time).run(setup.samples.values).value
         let lowest = hl.min() ?? 0
-        let highest = setup.padding?.crop(Field(grid: setup.working, values: hl)).maximum ?? (hl.max() ?? 0)
+        let highest = setup.padding?.crop(Field(grid: working, values: hl)).maximum ?? (hl.max() ?? 0)
         return setup.beta * (highest - lowest) + 1
+    }
+
+    /// Every `s`-th node of `f` per axis, with `s` the least stride leaving at most 4096 nodes
+    /// per axis that keeps the grid's nodes (the node count minus one divisible by `s` on node
+    /// axes, the count on periodic ones); nil when no axis needs it or none fits.
+    static func coarsened(_ f: Field) -> Field? {
+        let grid = f.grid
+        var strides: [Int] = []
+        for axis in grid.axes {
+            let cells = axis.periodic ? axis.count : axis.count - 1
+            var s = 1
+            while cells / s > 4096 || cells % s != 0 {
+                s += 1
+                if s > cells / 64 { return nil }
+            }
+            strides.append(s)
+        }
+        guard strides.contains(where: { $0 > 1 }),
+              let coarse = try? Grid(domain: grid.axes.map { ($0.lower, $0.upper) },
+                                     counts: zip(grid.axes, strides).map { $0.periodic ? $0.count / $1 : ($0.count - 1) / $1 + 1 },
+                                     boundary: grid.boundary) else { return nil }
+        let values = (0..<coarse.count).map { flat in
+            grid.flatIndex(zip(coarse.multiIndex(flat), strides).map { $0 * $1 })
+        }.map { f.values[$0] }
+        return Field(grid: coarse, values: values)
     }
 
     /// The periodic grid the transforms run on.
@@ -74,46 +107,44 @@ struct ColeHopfFFT {
 
     func run() throws -> Outcome {
         let extended = try Self.transformGrid(setup.working)
-        return try FFTPlanCache.shared.withPlan(for: extended, nuT: setup.time / (2 * setup.beta)) { plan, symbol in
-            try run(plan: plan, symbol: symbol)
+        return try FFTPlanCache.shared.withPlan(for: extended, nuT: setup.time / (2 * setup.beta)) { plan, factors in
+            try run(plan: plan, factors: factors)
         }
     }
 
-    private func run(plan: SpectralPlan, symbol: [Double]) throws -> Outcome {
+    private func run(plan: SeparableSpectralPlan, factors: [[Double]]) throws -> Outcome {
         let beta = setup.beta
         let working = setup.working
         let reflection = MirrorExtension(grid: working, extended: plan.grid)
-        let fMin = setup.samples.minimum
+        let fMin = setup.lossRange.min
         let v0 = Self.exponentials(setup.samples.values, scale: -beta, shift: beta * fMin)
         let v0Extended = reflection.extend(v0, oddAxis: nil)
         var vExtended = v0Extended
-        plan.apply(multiplier: symbol, to: &vExtended)
+        plan.apply(separable: factors, to: &vExtended)
         let v = reflection.restrict(vExtended)
         let crop = { (values: [Double]) -> Field in
             let field = Field(grid: working, values: values)
             return setup.padding?.crop(field) ?? field
         }
         let vWindow = crop(v)
-        let (vMin, vMax) = Self.range(vWindow.values)
+        let (logs, vMin, vMax) = Self.logarithms(vWindow.values, offset: fMin, scale: -1 / beta)
         let predicted = vMin > 0 ? Self.unitError(setup) / vMin * Self.errorScale(setup, options: options) : .infinity
         let range = vMin > 0 ? log(vMax / vMin) : .infinity
-        let u = Field(grid: vWindow.grid, values: Self.parallelMap(vWindow.values) { vMin > 0 ? fMin - log($0) / beta : .nan })
+        let u = Field(grid: vWindow.grid, values: vMin > 0 ? logs : [Double](repeating: .nan, count: logs.count))
         var gradient: [Field] = []
         if options.gradient {
             for k in 0..<working.dimension {
                 var dv = v0Extended
-                plan.applyDerivative(multiplier: symbol, axis: k, to: &dv)
-                let slope = reflection.restrict(dv)
-                gradient.append(crop((0..<working.count).map { -slope[$0] / (beta * v[$0]) }))
+                plan.apply(separable: Self.derivativeFactors(plan, factors, axis: k), imaginaryAxis: k, to: &dv)
+                gradient.append(crop(Self.quotients(reflection.restrict(dv), v, scale: -1 / beta)))
             }
         }
         var averaged: [Field]?
         if options.averagedLossGradient, let g = setup.lossGradient {
             averaged = g.enumerated().map { k, component in
                 var numerator = reflection.extend(zip(component.values, v0).map { $0 * $1 }, oddAxis: k)
-                plan.apply(multiplier: symbol, to: &numerator)
-                let mean = reflection.restrict(numerator)
-                return crop((0..<working.count).map { mean[$0] / v[$0] })
+                plan.apply(separable: factors, to: &numerator)
+                return crop(Self.quotients(reflection.restrict(numerator), v, scale: 1))
             }
         }
         return Outcome(setup: setup, u: u, gradient: gradient, averaged: averaged,
@@ -122,20 +153,67 @@ struct ColeHopfFFT {
 }
 
 extension ColeHopfFFT {
-    /// `exp(-nu t |k|^2)` in the plan's coefficient order as a product of per-axis factors
-    /// (`SpectralPlan.symbol` evaluates the exponential at every coefficient).
-    static func heatSymbol(_ plan: SpectralPlan, nuT: Double) -> [Double] {
-        let d = plan.grid.dimension
-        let factors = (0..<d).map { plan.wavenumbers(axis: $0).map { exp(-nuT * $0 * $0) } }
-        let shape = plan.spectralShape
-        var out = factors[d - 1]
-        for k in stride(from: d - 2, through: 0, by: -1) {
-            var next = [Double](repeating: 0, count: shape[k] * out.count)
-            for i in 0..<shape[k] {
-                let a = factors[k][i]
-                for j in out.indices { next[i * out.count + j] = a * out[j] }
+    /// `exp(-nu t k^2)` per axis at the plan's coefficients: the heat propagator is their product.
+    static func heatFactors(_ plan: SeparableSpectralPlan, nuT: Double) -> [[Double]] {
+        (0..<plan.grid.dimension).map { plan.wavenumbers(axis: $0).map { exp(-nuT * $0 * $0) } }
+    }
+
+    /// The factors with `k s(k)` along `axis` (times `i` in `apply(separable:imaginaryAxis:to:)`):
+    /// the derivative along `axis`. The Nyquist coefficient of an even-length axis gets 0 (its
+    /// derivative is not real on the grid).
+    static func derivativeFactors(_ plan: SeparableSpectralPlan, _ factors: [[Double]], axis: Int) -> [[Double]] {
+        let n = plan.grid.axes[axis].count
+        var out = factors
+        out[axis] = zip(plan.wavenumbers(axis: axis), factors[axis]).enumerated().map { m, pair in
+            n % 2 == 0 && m == n / 2 ? 0 : pair.0 * pair.1
+        }
+        return out
+    }
+
+    /// `offset + scale * log(v)` for every value, with the least and largest `v`, in one pass
+    /// split over the cores.
+    static func logarithms(_ values: [Double], offset: Double, scale: Double) -> ([Double], Double, Double) {
+        let count = values.count
+        let chunks = max(1, min(Parallel.workers, count / 16384))
+        var lows = [Double](repeating: .infinity, count: chunks), highs = [Double](repeating: -.infinity, count: chunks)
+        var out = [Double](repeating: 0, count: count)
+        values.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                lows.withUnsafeMutableBufferPointer { lo in
+                    highs.withUnsafeMutableBufferPointer { hi in
+                        let s = src.baseAddress!, o = dst.baseAddress!, l = lo.baseAddress!, h = hi.baseAddress!
+                        Parallel.forEachChunk(chunks, minimumPerChunk: 1) { range in
+                            for chunk in range {
+                                var least = Double.infinity, largest = -Double.infinity
+                                for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
+                                    let v = s[i]
+                                    least = Swift.min(least, v)
+                                    largest = Swift.max(largest, v)
+                                    o[i] = offset + scale * log(v)
+                                }
+                                l[chunk] = least
+                                h[chunk] = largest
+                            }
+                        }
+                    }
+                }
             }
-            out = next
+        }
+        return (out, lows.min()!, highs.max()!)
+    }
+
+    /// `scale * a[i] / b[i]`, split over the cores.
+    static func quotients(_ a: [Double], _ b: [Double], scale: Double) -> [Double] {
+        var out = [Double](repeating: 0, count: a.count)
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                out.withUnsafeMutableBufferPointer { dst in
+                    let p = x.baseAddress!, q = y.baseAddress!, o = dst.baseAddress!
+                    Parallel.forEachChunk(a.count, minimumPerChunk: 32768) { range in
+                        for i in range { o[i] = scale * p[i] / q[i] }
+                    }
+                }
+            }
         }
         return out
     }
@@ -148,29 +226,6 @@ extension ColeHopfFFT {
                 let s = src.baseAddress!, o = dst.baseAddress!
                 Parallel.forEachChunk(values.count, minimumPerChunk: 32768) { range in
                     for i in range { o[i] = VectorExp.exp(scale * s[i] + shift) }
-                }
-            }
-        }
-        return out
-    }
-
-    /// `(min, max)` in one pass.
-    static func range(_ values: [Double]) -> (Double, Double) {
-        var lo = Double.infinity, hi = -Double.infinity
-        values.withUnsafeBufferPointer { b in
-            for v in b { lo = Swift.min(lo, v); hi = Swift.max(hi, v) }
-        }
-        return (lo, hi)
-    }
-
-    /// `values.map(transform)` split over the cores.
-    static func parallelMap(_ values: [Double], _ transform: (Double) -> Double) -> [Double] {
-        var out = [Double](repeating: 0, count: values.count)
-        values.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                let s = src.baseAddress!, o = dst.baseAddress!
-                Parallel.forEachChunk(values.count, minimumPerChunk: 16384) { range in
-                    for i in range { o[i] = transform(s[i]) }
                 }
             }
         }
@@ -222,29 +277,29 @@ struct MirrorExtension {
     }
 }
 
-/// FFT plans and heat symbols kept between Cole–Hopf solves: a solve checks a plan out (it owns
+/// FFT plans and heat factors kept between Cole–Hopf solves: a solve checks a plan out (it owns
 /// it while it runs: plans are not for concurrent use) and returns it; at most four idle plans
-/// are kept, the most recently used, each with the symbol of the last `nu t` it served.
+/// are kept, the most recently used, each with the factors of the last `nu t` it served.
 final class FFTPlanCache: @unchecked Sendable {
     static let shared = FFTPlanCache()
     static let capacity = 4
 
     private let lock = NSLock()
-    private var idle: [(plan: SpectralPlan, nuT: Double, symbol: [Double])] = []
+    private var idle: [(plan: SeparableSpectralPlan, nuT: Double, factors: [[Double]])] = []
 
-    func withPlan<T>(for grid: Grid, nuT: Double, _ body: (SpectralPlan, [Double]) throws -> T) throws -> T {
+    func withPlan<T>(for grid: Grid, nuT: Double, _ body: (SeparableSpectralPlan, [[Double]]) throws -> T) throws -> T {
         lock.lock()
         let index = idle.lastIndex { $0.plan.grid == grid }
         let cached = index.map { idle.remove(at: $0) }
         lock.unlock()
-        let plan = try cached?.plan ?? SpectralPlan(grid: grid, kind: .periodic)
-        let symbol = cached?.nuT == nuT ? cached!.symbol : ColeHopfFFT.heatSymbol(plan, nuT: nuT)
+        let plan = try cached?.plan ?? SeparableSpectralPlan(grid: grid, kind: .periodic)
+        let factors = cached?.nuT == nuT ? cached!.factors : ColeHopfFFT.heatFactors(plan, nuT: nuT)
         defer {
             lock.lock()
-            idle.append((plan, nuT, symbol))
+            idle.append((plan, nuT, factors))
             if idle.count > Self.capacity { idle.removeFirst() }
             lock.unlock()
         }
-        return try body(plan, symbol)
+        return try body(plan, factors)
     }
 }

@@ -56,6 +56,29 @@ struct LogGaussianPass {
         (truncation / c).squareRoot() <= sourceSumsMaximumReach
     }
 
+    /// How many periodic or mirror images a line of `n` values (`step` apart) needs on each
+    /// side, at most `cap`. A source at distance `d` from output `i` can carry its largest term
+    /// or a significant one only if `a_j - c d^2 >= m_i - truncation >= a_i - truncation`
+    /// (output `i`'s own node is among the sources), so `c d^2 <= max a - a_i + truncation`: the
+    /// images must reach `max_i floor(sqrt((max a - a_i + truncation)/c)) + 1 - dist(i, end)`.
+    /// Only outputs within `cap` of an end can need more than none; a square root only where the
+    /// squared reach beats the need so far.
+    static func imageReach(_ values: UnsafePointer<Double>, step: Int, count n: Int, coefficient c: Double,
+                           cap: Int) -> Int {
+        var top = -Double.infinity
+        for i in 0..<n { top = max(top, values[i * step]) }
+        let inverse = 1 / c
+        var needed = 0
+        for i in 0..<min(n, cap) {
+            let lowest = min(values[i * step], values[(n - 1 - i) * step])
+            let squared = (top - lowest + truncation) * inverse
+            let beat = Double(needed + i)
+            guard squared >= beat * beat else { continue }
+            needed = max(needed, Int(squared.squareRoot()) + 1 - i)
+        }
+        return min(cap, needed)
+    }
+
     /// Terms below `exp(-truncation)` times a point's largest term are dropped: at most
     /// `N exp(-46) ~ 1e-20 N` relative.
     static let truncation = 46.0
@@ -270,10 +293,20 @@ private final class PassRun {
         outputMid = ScratchBuffer(count: lines * outputBlocks, repeating: 0)
         outputFactor = ScratchBuffer(count: total, repeating: 0)
         rangeOK = ScratchBuffer(count: lines * outputBlocks, repeating: true)
-        Parallel.forEachChunk(lines, minimumPerChunk: max(1, 8192 / max(1, sources))) { range in
-            for l in range {
-                prepareSourceBlocks(l)
-                prepareOutputBlocks(l)
+        if lines >= Parallel.workers {
+            Parallel.forEachChunk(lines, minimumPerChunk: max(1, 8192 / max(1, sources))) { range in
+                for l in range {
+                    prepareSourceBlocks(l, range: 0..<sourceBlocks)
+                    prepareOutputBlocks(l, range: 0..<outputBlocks)
+                    prepareMaxima(l)
+                }
+            }
+        } else {
+            // Few long lines (1-D): split each line's blocks over the cores instead.
+            for l in 0..<lines {
+                Parallel.forEachChunk(sourceBlocks, minimumPerChunk: max(1, 8192 / s)) { prepareSourceBlocks(l, range: $0) }
+                Parallel.forEachChunk(outputBlocks, minimumPerChunk: max(1, 8192 / s)) { prepareOutputBlocks(l, range: $0) }
+                prepareMaxima(l)
             }
         }
         payloadSources = ScratchBuffer(count: payloadCount * lines * blockStride, repeating: 0)
@@ -293,31 +326,39 @@ private final class PassRun {
         if mode != .direct { kernel = GaussianBlockKernel(size: s, coefficient: c, lowRank: mode == .lowRank) }
     }
 
-    func prepareSourceBlocks(_ l: Int) {
+    /// `A_B` and the weights `exp(a_j - A_B)` of the source blocks `range` of line `l`.
+    func prepareSourceBlocks(_ l: Int, range: Range<Int>) {
         let src = a.base + l * sources
         let top = blockMax.base + l * sourceBlocks
-        let prefix = prefixMax.base + l * sourceBlocks, suffix = suffixMax.base + l * sourceBlocks
         let w = weights.base + l * blockStride
-        let s = self.s, sources = self.sources, sourceBlocks = self.sourceBlocks
-        for b in 0..<sourceBlocks {
+        let s = self.s, sources = self.sources
+        for b in range {
             let lo = b * s, hi = min(lo + s, sources)
             var largest = -Double.infinity
             for j in lo..<hi { largest = max(largest, src[j]) }
             top[b] = largest
             VectorExp.apply(src + lo, shift: -largest, into: w + lo, count: hi - lo)
         }
+    }
+
+    /// The prefix and suffix maxima of `A_B` along line `l`.
+    func prepareMaxima(_ l: Int) {
+        let top = blockMax.base + l * sourceBlocks
+        let prefix = prefixMax.base + l * sourceBlocks, suffix = suffixMax.base + l * sourceBlocks
+        let sourceBlocks = self.sourceBlocks
         var run = -Double.infinity
         for b in 0..<sourceBlocks { run = max(run, top[b]); prefix[b] = run }
         run = -Double.infinity
         for b in stride(from: sourceBlocks - 1, through: 0, by: -1) { run = max(run, top[b]); suffix[b] = run }
     }
 
-    func prepareOutputBlocks(_ l: Int) {
+    /// `M_I`, the range check and the factors `exp(M_I - m_i)` of the output blocks `range` of line `l`.
+    func prepareOutputBlocks(_ l: Int, range: Range<Int>) {
         let mLine = m.base + l * outputs
         let mids = outputMid.base + l * outputBlocks, fits = rangeOK.base + l * outputBlocks
         let factor = outputFactor.base + l * outputs
         let s = self.s, outputs = self.outputs
-        for block in 0..<outputBlocks {
+        for block in range {
             let lo = block * s, hi = min(lo + s, outputs)
             var top = -Double.infinity, bottom = Double.infinity
             for i in lo..<hi { top = max(top, mLine[i]); bottom = min(bottom, mLine[i]) }
@@ -482,9 +523,10 @@ private final class PassRun {
                 last += 1
             }
             if x.count < columns * s {
-                x = ScratchBuffer(count: columns * s, repeating: 0)
-                y = ScratchBuffer(count: columns * s, repeating: 0)
-                z = ScratchBuffer(count: kernel?.scratchCount(columns: columns) ?? 0, repeating: 0)
+                // Written in full before they are read (gatherBlock, then the products).
+                x = ScratchBuffer(uninitializedCount: columns * s)
+                y = ScratchBuffer(uninitializedCount: columns * s)
+                z = ScratchBuffer(uninitializedCount: kernel?.scratchCount(columns: columns) ?? 0)
             }
             let batch = first..<last
             if columns > 0, let kernel {

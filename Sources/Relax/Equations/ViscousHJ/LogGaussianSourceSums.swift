@@ -28,7 +28,7 @@ struct LogGaussianSourceSums {
 
     /// Lines along a strided axis are processed in groups of this many neighbours, gathered
     /// into and scattered from a contiguous tile: whole cache lines are read and written.
-    static let groupSize = 8
+    static let groupSize = 32
 
     /// The pass along `axis` of `shape` (see `LogGaussianPass.run`).
     func run(shape: ArrayShape, axis: Int, logValues: [Double], payloads: [[Double]], oddPayloads: [Bool],
@@ -40,6 +40,9 @@ struct LogGaussianSourceSums {
         let outShape = shape.replacing(axis: axis, with: outputs)
         let inStep = shape.strides[axis], outStep = outShape.strides[axis]
         let group = inStep == 1 ? 1 : Self.groupSize
+        // Rows of the tiles a little longer than the lines: power-of-two pitches would map a
+        // column of the tile to one cache set.
+        let inPitch = n + 8 + n % 2, outPitch = outputs + 8 + outputs % 2
         let groups = (lines + group - 1) / group
         let payloadCount = payloads.count
         let total = outShape.count
@@ -47,13 +50,12 @@ struct LogGaussianSourceSums {
         let fields = 1 + (wantDisplacement ? 1 : 0) + payloadCount
         let results = (0..<fields).map { _ in ScratchBuffer<Double>(count: total, repeating: 0) }
         let terms = ScratchBuffer<Int>(count: groups, repeating: 0)
-        let reflected = (0..<sources).map { layout.isReflected(source: $0, lineLength: n) }
         let ratios = RatioTable(coefficient: coefficient)
         withBaseAddresses([logValues] + payloads) { inputs in
             Parallel.forEachChunk(groups, minimumPerChunk: max(1, 8192 / max(1, sources * group))) { range in
                 let line = LineWork(sources: sources, outputs: outputs, payloads: payloadCount, ratios: ratios)
-                let inTile = UnsafeMutablePointer<Double>.allocate(capacity: group * n * (1 + payloadCount))
-                let outTile = UnsafeMutablePointer<Double>.allocate(capacity: group * outputs * fields)
+                let inTile = UnsafeMutablePointer<Double>.allocate(capacity: group * inPitch * (1 + payloadCount))
+                let outTile = UnsafeMutablePointer<Double>.allocate(capacity: group * outPitch * fields)
                 defer {
                     line.deallocate()
                     inTile.deallocate()
@@ -64,24 +66,30 @@ struct LogGaussianSourceSums {
                     let inStarts = (0..<width).map { shape.lineStart(along: axis, line: first + $0) }
                     let outStarts = (0..<width).map { outShape.lineStart(along: axis, line: first + $0) }
                     for (k, input) in inputs.enumerated() {
-                        transpose(from: input, starts: inStarts, step: inStep, count: n, into: inTile + k * group * n)
+                        transpose(from: input, starts: inStarts, step: inStep, count: n, pitch: inPitch,
+                                  into: inTile + k * group * inPitch)
                     }
                     var kept = 0
                     for w in 0..<width {
-                        layout.gather(inTile + w * n, step: 1, lineLength: n, into: line.a)
+                        let own = lineLayout(inTile + w * inPitch, count: n)
+                        let count = own.sourceCount(lineLength: n)
+                        own.gather(inTile + w * inPitch, step: 1, lineLength: n, into: line.a)
                         for p in 0..<payloadCount {
                             let target = line.payloadSources + p * sources
-                            layout.gather(inTile + (p + 1) * group * n + w * n, step: 1, lineLength: n, into: target)
-                            if oddPayloads[p] { for j in 0..<sources where reflected[j] { target[j] = -target[j] } }
+                            own.gather(inTile + (p + 1) * group * inPitch + w * inPitch, step: 1, lineLength: n,
+                                       into: target)
+                            guard oddPayloads[p] else { continue }
+                            for j in 0..<count where own.isReflected(source: j, lineLength: n) { target[j] = -target[j] }
                         }
-                        kept += line.run(c: coefficient, offset: layout.outputOffset, displacement: wantDisplacement)
-                        line.finish(into: outTile + w * outputs, fieldStride: group * outputs,
+                        kept += line.run(sources: count, c: coefficient, offset: own.outputOffset,
+                                         displacement: wantDisplacement)
+                        line.finish(into: outTile + w * outPitch, fieldStride: group * outPitch,
                                     displacement: wantDisplacement)
                     }
                     terms[g] = kept
                     for (k, result) in results.enumerated() {
-                        transpose(back: outTile + k * group * outputs, starts: outStarts, step: outStep, count: outputs,
-                                  into: result.base)
+                        transpose(back: outTile + k * group * outPitch, starts: outStarts, step: outStep, count: outputs,
+                                  pitch: outPitch, into: result.base)
                     }
                 }
             }
@@ -98,8 +106,20 @@ struct LogGaussianSourceSums {
             displacement: displacement, statistics: statistics)
     }
 
-    /// Copies `starts.count` lines of `count` values, `step` apart, into consecutive rows of `tile`.
-    private func transpose(from input: UnsafePointer<Double>, starts: [Int], step: Int, count: Int,
+    /// The layout for one line: periodic and mirror images only as far as a source can matter
+    /// (`LogGaussianPass.imageReach`).
+    private func lineLayout(_ values: UnsafePointer<Double>, count n: Int) -> LineLayout {
+        switch layout {
+        case .window: return layout
+        case let .periodic(g):
+            return .periodic(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g))
+        case let .mirror(g):
+            return .mirror(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g))
+        }
+    }
+
+    /// Copies `starts.count` lines of `count` values, `step` apart, into rows of `tile`, `pitch` apart.
+    private func transpose(from input: UnsafePointer<Double>, starts: [Int], step: Int, count: Int, pitch: Int,
                            into tile: UnsafeMutablePointer<Double>) {
         let width = starts.count
         if width == 1 {
@@ -108,12 +128,12 @@ struct LogGaussianSourceSums {
             return
         }
         for q in 0..<count {
-            for w in 0..<width { tile[w * count + q] = input[starts[w] + q * step] }
+            for w in 0..<width { tile[w * pitch + q] = input[starts[w] + q * step] }
         }
     }
 
     /// The inverse of `transpose(from:...)`.
-    private func transpose(back tile: UnsafePointer<Double>, starts: [Int], step: Int, count: Int,
+    private func transpose(back tile: UnsafePointer<Double>, starts: [Int], step: Int, count: Int, pitch: Int,
                            into output: UnsafeMutablePointer<Double>) {
         let width = starts.count
         if width == 1 {
@@ -122,7 +142,7 @@ struct LogGaussianSourceSums {
             return
         }
         for q in 0..<count {
-            for w in 0..<width { output[starts[w] + q * step] = tile[w * count + q] }
+            for w in 0..<width { output[starts[w] + q * step] = tile[w * pitch + q] }
         }
     }
 }
@@ -156,6 +176,9 @@ private struct LineWork {
     /// The first and last output of the run of equal prox index each output belongs to.
     let runFirst: UnsafeMutablePointer<Int32>
     let runLast: UnsafeMutablePointer<Int32>
+    /// `exp(eps_k)` and `exp(-eps_k)` at the boundary between outputs `k` and `k + 1` of two runs.
+    let boundaryFactor: UnsafeMutablePointer<Double>
+    let inverseBoundaryFactor: UnsafeMutablePointer<Double>
     let vertices: UnsafeMutablePointer<Int32>
     let crossings: UnsafeMutablePointer<Double>
 
@@ -180,23 +203,26 @@ private struct LineWork {
         prox = .allocate(capacity: outputs)
         runFirst = .allocate(capacity: outputs)
         runLast = .allocate(capacity: outputs)
+        boundaryFactor = .allocate(capacity: outputs)
+        inverseBoundaryFactor = .allocate(capacity: outputs)
         vertices = .allocate(capacity: sources)
         crossings = .allocate(capacity: sources + 1)
     }
 
     func deallocate() {
-        for p in [a, m, sum, displacement, payloadSources, payloadSums, negated, weights, crossings] { p.deallocate() }
+        for p in [a, m, sum, displacement, payloadSources, payloadSums, negated, weights, crossings, boundaryFactor,
+                  inverseBoundaryFactor] { p.deallocate() }
         for p in [prox, runFirst, runLast, vertices] { p.deallocate() }
     }
 
     /// The envelope `m`, its prox indices, and the sums over the significant terms of every
     /// source; returns the number of terms kept.
-    func run(c: Double, offset: Int, displacement wantDisplacement: Bool) -> Int {
+    func run(sources: Int, c: Double, offset: Int, displacement wantDisplacement: Bool) -> Int {
         for j in 0..<sources { negated[j] = -a[j] }
         LowerEnvelope.transform(negated, count: sources, offset: -offset, a: c, queries: outputs, out: m,
                                 argmin: prox, vertices: vertices, crossings: crossings)
         for i in 0..<outputs { m[i] = -m[i] }
-        findRuns()
+        findRuns(c: c, offset: offset)
         sum.update(repeating: 0, count: outputs)
         if wantDisplacement { displacement.update(repeating: 0, count: outputs) }
         if payloads > 0 { payloadSums.update(repeating: 0, count: payloads * outputs) }
@@ -244,8 +270,14 @@ private struct LineWork {
         }
     }
 
-    /// `runFirst` and `runLast` of every output.
-    func findRuns() {
+    /// `runFirst` and `runLast` of every output, and the boundary factors.
+    func findRuns(c: Double, offset: Int) {
+        for k in 0..<(outputs - 1) where prox[k] != prox[k + 1] {
+            let p = Int(prox[k]), q = Int(prox[k + 1])
+            let eps = (a[p] - a[q]) + c * Double(p - q) * Double(2 * (k + 1 + offset) - p - q)
+            boundaryFactor[k] = eps >= -700 ? VectorExp.exp(eps) : 0
+            inverseBoundaryFactor[k] = eps <= 700 ? VectorExp.exp(-eps) : 0
+        }
         var first = 0
         for i in 0..<outputs {
             if i > 0 && prox[i] != prox[i - 1] { first = i }
@@ -263,79 +295,152 @@ private struct LineWork {
     ///
     /// On a run of outputs sharing the prox index `p`, `m_i = a_p - c (x_i - p)^2`, so the
     /// exponent `a_j - c (x_i - y_j)^2 - m_i` is affine in `i` with slope `-2c (p - y_j)`: the
-    /// terms are a geometric sequence (ratio `exp(-2c (p - y_j))`, restarted from an exact
-    /// exponential every `recurrenceSteps`), and where the exponent leaves `[-truncation, 0]`
-    /// follows from the slope. Beyond a run the next run is taken up; the sweep stops where
-    /// the gap exceeds the truncation, beyond which it only grows (convexity, see the type).
+    /// terms are a geometric sequence (ratio `exp(-2c (p - y_j))` from `RatioTable`), and where
+    /// the exponent leaves `[-truncation, 0]` follows from the slope. From one run to the next
+    /// (`p` to `p'` after output `k`) the exponent changes by `2c (y_j - p) + eps_k` with
+    /// `eps_k = a_p - a_p' + c (p - p')(2 x_{k+1} - p - p')` (`boundaryFactor`), so the sequence
+    /// carries over without an `exp`. The exponent itself is recomputed at every run, and an
+    /// exact exponential restarts the sequence after `recurrenceSteps` terms, so rounding grows
+    /// by at most about `recurrenceSteps` ulps (plus the rounding of the `eps_k`, a few ulps of
+    /// `|a|`). The sweep stops where the gap exceeds the truncation, beyond which it only grows
+    /// (convexity, see the type).
     @inline(__always)
     func sweep(source j: Int, from start: Int, forward: Bool, c: Double, offset: Int,
                displacement wantDisplacement: Bool) -> Int {
         let tau = LogGaussianPass.truncation
         let aj = a[j]
         let step = forward ? 1 : -1
+        let reach = ratios.reach
         var k = start
         var count = 0
+        var carried = 0.0            // the term at k carried over from the previous run (0: none)
+        var sinceExact = 0
         while k >= 0 && k < outputs {
             let end = Int(forward ? runLast[k] : runFirst[k])          // the run's far end
-            let delta = Double(Int(prox[k]) - j)
+            let p = Int(prox[k])
             let d0 = Double(k + offset - j)
             let exponent = (aj - c * (d0 * d0)) - m[k]
             guard exponent >= -tau else { break }
             // The exponent changes by `slope` per step in the sweep's direction.
-            let slope = forward ? -2 * c * delta : 2 * c * delta
+            let index = forward ? p - j : j - p                            // slope = -2c index
+            let slope = -2 * c * Double(index)
             var steps = min(abs(end - k), Self.recurrenceSteps - 1)
-            if slope < 0 { steps = Int(min(Double(steps), ((exponent + tau) / -slope).rounded(.down))) }
+            // (exponent + tau) / -slope >= 0: truncation toward zero is the floor.
+            if slope < 0 { steps = Int(min(Double(steps), (exponent + tau) / -slope)) }
             let last = k + step * steps
             // With a second term the slope lies within [-truncation, -exponent]: no overflow, and
             // no subnormal terms.
             var ratio = 0.0
-            if steps > 0 {
-                let index = forward ? Int(prox[k]) - j : j - Int(prox[k])      // exp(slope) = exp(-2c index)
-                ratio = abs(index) <= ratios.reach ? ratios.values[index + ratios.reach] : VectorExp.exp(slope)
+            if steps > 0 { ratio = abs(index) <= reach ? ratios.values[index + reach] : VectorExp.exp(slope) }
+            if carried == 0 || sinceExact >= Self.recurrenceSteps {
+                carried = VectorExp.exp(exponent)
+                sinceExact = 0
             }
-            terms(source: j, from: k, count: steps + 1, step: step, first: VectorExp.exp(exponent),
-                  ratio: ratio, d0: d0, displacement: wantDisplacement)
+            let final = terms(source: j, from: k, count: steps + 1, step: step, first: carried, ratio: ratio, d0: d0,
+                              displacement: wantDisplacement)
             count += steps + 1
+            sinceExact += steps + 1
             if last != end && steps < Self.recurrenceSteps - 1 { break }      // left the truncation inside the run
+            if last != end {
+                carried = 0                                                    // capped: restart exactly
+                k = last + step
+                continue
+            }
+            // Into the next run: the boundary between outputs b and b + 1.
+            let b = forward ? last : last - 1
+            guard b >= 0 && b + 1 < outputs else { break }
+            let q = Int(prox[forward ? last : last - 1])                      // the prox index the crossing uses
+            let toward = forward ? q - j : j - q
+            let boundary = forward ? boundaryFactor[b] : inverseBoundaryFactor[b]
+            carried = abs(toward) <= reach && boundary > 0 && boundary.isFinite
+                ? final * ratios.values[toward + reach] * boundary : 0
             k = last + step
         }
         return count
     }
 
-    /// `count` terms of a geometric sequence `first * ratio^n` at outputs `from + n * step`.
+    /// `count` terms of a geometric sequence `first * ratio^n` at outputs `from + n * step`, as
+    /// two interleaved chains (ratio squared) so that the multiplications overlap.
+    /// Returns the last term.
     @inline(__always)
     func terms(source j: Int, from k0: Int, count: Int, step: Int, first: Double, ratio: Double, d0: Double,
-               displacement wantDisplacement: Bool) {
-        var t = first
-        if payloads == 0 && !wantDisplacement {
-            var k = k0
-            for _ in 0..<count {
-                sum[k] += t
-                t *= ratio
-                k += step
+               displacement wantDisplacement: Bool) -> Double {
+        if payloads == 0 {
+            if step == 1 {
+                return Self.accumulate(into: sum + k0, displacement: wantDisplacement ? displacement + k0 : nil, step: 1,
+                                       count: count, first: first, ratio: ratio, d0: d0)
             }
-            return
+            return Self.accumulate(into: sum + k0, displacement: wantDisplacement ? displacement + k0 : nil, step: -1,
+                                   count: count, first: first, ratio: ratio, d0: d0)
         }
+        let w = weights
+        var even = first, odd = first * ratio
+        let square = ratio * ratio
+        var n = 0
+        while n + 1 < count {
+            w[n] = even
+            w[n + 1] = odd
+            even *= square
+            odd *= square
+            n += 2
+        }
+        if n < count { w[n] = even }
         var k = k0
-        var d = d0
-        let dStep = Double(step)
         for n in 0..<count {
-            sum[k] += t
-            if wantDisplacement { displacement[k] += t * d }
-            weights[n] = t
-            t *= ratio
+            sum[k] += w[n]
             k += step
-            d += dStep
+        }
+        if wantDisplacement {
+            var k = k0, d = d0
+            let dStep = Double(step)
+            for n in 0..<count {
+                displacement[k] += w[n] * d
+                k += step
+                d += dStep
+            }
         }
         for p in 0..<payloads {
             let value = payloadSources[p * sources + j]
             let acc = payloadSums + p * outputs
             var k = k0
             for n in 0..<count {
-                acc[k] += weights[n] * value
+                acc[k] += w[n] * value
                 k += step
             }
         }
+        return w[count - 1]
+    }
+
+    /// `sum[n * step] += first * ratio^n` (and `displacement[n * step] += ... * (d0 + n * step)`),
+    /// two chains at a time; `step` is a literal at the call sites, so each is a tight loop.
+    /// Returns the last term.
+    @inline(__always)
+    static func accumulate(into sum: UnsafeMutablePointer<Double>, displacement: UnsafeMutablePointer<Double>?,
+                           step: Int, count: Int, first: Double, ratio: Double, d0: Double) -> Double {
+        var even = first, odd = first * ratio
+        let square = ratio * ratio
+        var n = 0
+        let dStep = Double(step)
+        var d = d0
+        // Pairs while more than two terms remain, then the last one or two.
+        while n + 2 < count {
+            sum[n * step] += even
+            sum[(n + 1) * step] += odd
+            if let displacement {
+                displacement[n * step] += even * d
+                displacement[(n + 1) * step] += odd * (d + dStep)
+            }
+            even *= square
+            odd *= square
+            d += 2 * dStep
+            n += 2
+        }
+        sum[n * step] += even
+        displacement?[n * step] += even * d
+        guard n + 1 < count else { return even }
+        sum[(n + 1) * step] += odd
+        displacement?[(n + 1) * step] += odd * (d + dStep)
+        return odd
     }
 }
 

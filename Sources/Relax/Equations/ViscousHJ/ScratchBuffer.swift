@@ -11,6 +11,14 @@ final class ScratchBuffer<Element>: @unchecked Sendable {
         base.initialize(repeating: value, count: max(count, 1))
     }
 
+    /// A buffer of a trivial type whose elements are all written before they are read: no
+    /// fill pass (a fill of a fresh allocation also faults every page in).
+    init(uninitializedCount count: Int) {
+        precondition(_isPOD(Element.self), "uninitialized scratch only for trivial types")
+        self.count = count
+        base = .allocate(capacity: max(count, 1))
+    }
+
     deinit {
         base.deinitialize(count: max(count, 1))
         base.deallocate()
