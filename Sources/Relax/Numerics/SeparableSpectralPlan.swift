@@ -160,15 +160,6 @@ public final class SeparableSpectralPlan: @unchecked Sendable {
     /// Replaces `values` by `T^-1 (s * T values)` with `s = prod_a factors[a][m_a]`
     /// (`factors[a].count == coefficientCounts[a]`).
     public func apply(separable factors: [[Double]], to values: inout [Double]) {
-        apply(separable: factors, imaginaryAxis: nil, to: &values)
-    }
-
-    /// As `apply(separable:to:)`, with the factor of `imaginaryAxis` multiplied by `i`: with
-    /// `factors[a][m] = k_m s_a(k_m)` there (odd in `k`, zero at an even axis' Nyquist
-    /// coefficient) this is the derivative along that axis of the filtered field. Periodic
-    /// plans only.
-    public func apply(separable factors: [[Double]], imaginaryAxis: Int?, to values: inout [Double]) {
-        precondition(imaginaryAxis == nil || kind == .periodic, "an imaginary factor needs a periodic plan")
         precondition(values.count == grid.count && factors.count == grid.dimension
                      && factors.indices.allSatisfy { factors[$0].count == coefficientCounts[$0] })
         values.withUnsafeMutableBufferPointer { buffer in
@@ -178,18 +169,18 @@ public final class SeparableSpectralPlan: @unchecked Sendable {
             let alignedArray = fftw_alignment_of(base) == fftw_alignment_of(scratch)
             fftw_free(scratch)
             if alignedArray {
-                applyAligned(base, factors, imaginaryAxis: imaginaryAxis)
+                applyAligned(base, factors)
             } else {
                 let copy = fftw_alloc_real(grid.count)!
                 copy.update(from: base, count: grid.count)
-                applyAligned(copy, factors, imaginaryAxis: imaginaryAxis)
+                applyAligned(copy, factors)
                 base.update(from: copy, count: grid.count)
                 fftw_free(copy)
             }
         }
     }
 
-    private func applyAligned(_ data: UnsafeMutablePointer<Double>, _ factors: [[Double]], imaginaryAxis: Int?) {
+    private func applyAligned(_ data: UnsafeMutablePointer<Double>, _ factors: [[Double]]) {
         let alignments = (aligned: fftw_alignment_of(data), shifted: fftw_alignment_of(data + 1))
         for (a, axis) in axisPlans.enumerated() {
             let scale = 1 / (kind == .periodic ? Double(axis.count) : 2 * Double(axis.count - 1))
@@ -202,8 +193,7 @@ public final class SeparableSpectralPlan: @unchecked Sendable {
                 Parallel.forEachChunk(workers, minimumPerChunk: 1) { share in
                     for w in share {
                         for b in (count * w / workers)..<(count * (w + 1) / workers) {
-                            transform(axis.blocks[b], of: axis, in: data, factor: f, imaginary: a == imaginaryAxis,
-                                      worker: w, alignments: alignments)
+                            transform(axis.blocks[b], of: axis, in: data, factor: f, worker: w, alignments: alignments)
                         }
                     }
                 }
@@ -215,7 +205,7 @@ public final class SeparableSpectralPlan: @unchecked Sendable {
     /// (, scatter).
     @inline(__always)
     private func transform(_ block: (start: Int, width: Int), of axis: AxisPlan, in data: UnsafeMutablePointer<Double>,
-                           factor f: UnsafeBufferPointer<Double>, imaginary: Bool, worker w: Int,
+                           factor f: UnsafeBufferPointer<Double>, worker w: Int,
                            alignments: (aligned: Int32, shifted: Int32)) {
         let start = data + block.start
         let buffer = axis.gathers ? realScratch[w] : nil
@@ -231,17 +221,9 @@ public final class SeparableSpectralPlan: @unchecked Sendable {
             let m = axis.coefficients
             for line in 0..<block.width {
                 let row = c + 2 * line * m
-                if imaginary {
-                    for k in 0..<m {
-                        let re = row[2 * k], im = row[2 * k + 1]
-                        row[2 * k] = -im * f[k]
-                        row[2 * k + 1] = re * f[k]
-                    }
-                } else {
-                    for k in 0..<m {
-                        row[2 * k] *= f[k]
-                        row[2 * k + 1] *= f[k]
-                    }
+                for k in 0..<m {
+                    row[2 * k] *= f[k]
+                    row[2 * k + 1] *= f[k]
                 }
             }
             fftw_execute_dft_c2r(plan.backward, complex, lines)

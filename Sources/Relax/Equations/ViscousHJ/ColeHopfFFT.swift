@@ -107,44 +107,66 @@ struct ColeHopfFFT {
 
     func run() throws -> Outcome {
         let extended = try Self.transformGrid(setup.working)
-        return try FFTPlanCache.shared.withPlan(for: extended, nuT: setup.time / (2 * setup.beta)) { plan, factors in
-            try run(plan: plan, factors: factors)
+        let nuT = setup.time / (2 * setup.beta)
+        let kmax = (BandLimitedSpectralPlan.cut / nuT).squareRoot()
+        let kept = (0..<extended.dimension).map {
+            BandLimitedSpectralPlan.keptModes(grid: extended, axis: $0, largestWavenumber: kmax)
+        }
+        return try FFTPlanCache.shared.withPlan(for: extended, kept: kept) { plan in
+            try run(plan: plan, nuT: nuT)
         }
     }
 
-    private func run(plan: SeparableSpectralPlan, factors: [[Double]]) throws -> Outcome {
+    private func run(plan: BandLimitedSpectralPlan, nuT: Double) throws -> Outcome {
         let beta = setup.beta
         let working = setup.working
+        let d = working.dimension
         let reflection = MirrorExtension(grid: working, extended: plan.grid)
         let fMin = setup.lossRange.min
-        let v0 = Self.exponentials(setup.samples.values, scale: -beta, shift: beta * fMin)
-        let v0Extended = reflection.extend(v0, oddAxis: nil)
-        var vExtended = v0Extended
-        plan.apply(separable: factors, to: &vExtended)
-        let v = reflection.restrict(vExtended)
+        let count = plan.grid.count
+        // v0 = exp(-beta (f - min f)), extended; on a periodic grid straight into the plan's input.
+        let samples = setup.samples.values
+        let v0 = reflection.isIdentity ? [] : Self.exponentials(samples, scale: -beta, shift: beta * fMin)
+        let coefficients = plan.forward { input in
+            if reflection.isIdentity {
+                Self.exponentials(samples, scale: -beta, shift: beta * fMin, into: input)
+            } else {
+                reflection.extend(v0, oddAxis: nil).withUnsafeBufferPointer { input.update(from: $0.baseAddress!, count: count) }
+            }
+        }
+        let heat: [[Double]] = (0..<d).map { a in plan.wavenumbers(axis: a).flatMap { k -> [Double] in [exp(-nuT * k * k), 0] } }
+        let v = plan.inverse(coefficients, factors: heat) { Array(UnsafeBufferPointer(start: $0, count: count)) }
+        let restricted = reflection.restrict(v)
         let crop = { (values: [Double]) -> Field in
             let field = Field(grid: working, values: values)
             return setup.padding?.crop(field) ?? field
         }
-        let vWindow = crop(v)
+        let vWindow = crop(restricted)
         let (logs, vMin, vMax) = Self.logarithms(vWindow.values, offset: fMin, scale: -1 / beta)
-        let predicted = vMin > 0 ? Self.unitError(setup) / vMin * Self.errorScale(setup, options: options) : .infinity
+        let absolute = Self.unitError(setup) + plan.droppedBound
+        let predicted = vMin > 0 ? absolute / vMin * Self.errorScale(setup, options: options) : .infinity
         let range = vMin > 0 ? log(vMax / vMin) : .infinity
         let u = Field(grid: vWindow.grid, values: vMin > 0 ? logs : [Double](repeating: .nan, count: logs.count))
         var gradient: [Field] = []
         if options.gradient {
-            for k in 0..<working.dimension {
-                var dv = v0Extended
-                plan.apply(separable: Self.derivativeFactors(plan, factors, axis: k), imaginaryAxis: k, to: &dv)
-                gradient.append(crop(Self.quotients(reflection.restrict(dv), v, scale: -1 / beta)))
+            for k in 0..<d {
+                var factors = heat
+                // i k exp(-nu t k^2) along axis k (0 at an even axis' Nyquist index).
+                factors[k] = plan.wavenumbers(axis: k, forDerivative: true).flatMap { w -> [Double] in [0, w * exp(-nuT * w * w)] }
+                let dv = plan.inverse(coefficients, factors: factors) { Array(UnsafeBufferPointer(start: $0, count: count)) }
+                gradient.append(crop(Self.quotients(reflection.restrict(dv), restricted, scale: -1 / beta)))
             }
         }
         var averaged: [Field]?
         if options.averagedLossGradient, let g = setup.lossGradient {
+            let v0Working = reflection.isIdentity ? Self.exponentials(samples, scale: -beta, shift: beta * fMin) : v0
             averaged = g.enumerated().map { k, component in
-                var numerator = reflection.extend(zip(component.values, v0).map { $0 * $1 }, oddAxis: k)
-                plan.apply(separable: factors, to: &numerator)
-                return crop(Self.quotients(reflection.restrict(numerator), v, scale: 1))
+                let numerator = reflection.extend(zip(component.values, v0Working).map { $0 * $1 }, oddAxis: k)
+                let transformed = plan.forward { input in
+                    numerator.withUnsafeBufferPointer { input.update(from: $0.baseAddress!, count: count) }
+                }
+                let mean = plan.inverse(transformed, factors: heat) { Array(UnsafeBufferPointer(start: $0, count: count)) }
+                return crop(Self.quotients(reflection.restrict(mean), restricted, scale: 1))
             }
         }
         return Outcome(setup: setup, u: u, gradient: gradient, averaged: averaged,
@@ -153,23 +175,6 @@ struct ColeHopfFFT {
 }
 
 extension ColeHopfFFT {
-    /// `exp(-nu t k^2)` per axis at the plan's coefficients: the heat propagator is their product.
-    static func heatFactors(_ plan: SeparableSpectralPlan, nuT: Double) -> [[Double]] {
-        (0..<plan.grid.dimension).map { plan.wavenumbers(axis: $0).map { exp(-nuT * $0 * $0) } }
-    }
-
-    /// The factors with `k s(k)` along `axis` (times `i` in `apply(separable:imaginaryAxis:to:)`):
-    /// the derivative along `axis`. The Nyquist coefficient of an even-length axis gets 0 (its
-    /// derivative is not real on the grid).
-    static func derivativeFactors(_ plan: SeparableSpectralPlan, _ factors: [[Double]], axis: Int) -> [[Double]] {
-        let n = plan.grid.axes[axis].count
-        var out = factors
-        out[axis] = zip(plan.wavenumbers(axis: axis), factors[axis]).enumerated().map { m, pair in
-            n % 2 == 0 && m == n / 2 ? 0 : pair.0 * pair.1
-        }
-        return out
-    }
-
     /// `offset + scale * log(v)` for every value, with the least and largest `v`, in one pass
     /// split over the cores.
     static func logarithms(_ values: [Double], offset: Double, scale: Double) -> ([Double], Double, Double) {
@@ -220,16 +225,20 @@ extension ColeHopfFFT {
 
     /// `exp(scale * x + shift)` for every value, vectorized (`VectorExp`) and split over the cores.
     static func exponentials(_ values: [Double], scale: Double, shift: Double) -> [Double] {
-        var out = [Double](repeating: 0, count: values.count)
+        [Double](unsafeUninitializedCapacity: values.count) { buffer, initialized in
+            exponentials(values, scale: scale, shift: shift, into: buffer.baseAddress!)
+            initialized = values.count
+        }
+    }
+
+    /// `out[i] = exp(scale * values[i] + shift)`.
+    static func exponentials(_ values: [Double], scale: Double, shift: Double, into out: UnsafeMutablePointer<Double>) {
         values.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                let s = src.baseAddress!, o = dst.baseAddress!
-                Parallel.forEachChunk(values.count, minimumPerChunk: 32768) { range in
-                    for i in range { o[i] = VectorExp.exp(scale * s[i] + shift) }
-                }
+            let s = src.baseAddress!
+            Parallel.forEachChunk(values.count, minimumPerChunk: 32768) { range in
+                for i in range { out[i] = VectorExp.exp(scale * s[i] + shift) }
             }
         }
-        return out
     }
 }
 
@@ -277,29 +286,28 @@ struct MirrorExtension {
     }
 }
 
-/// FFT plans and heat factors kept between Cole–Hopf solves: a solve checks a plan out (it owns
-/// it while it runs: plans are not for concurrent use) and returns it; at most four idle plans
-/// are kept, the most recently used, each with the factors of the last `nu t` it served.
+/// FFT plans kept between Cole–Hopf solves: a solve checks a plan out (it owns it while it
+/// runs: plans are not for concurrent use) and returns it; at most four idle plans are kept, the
+/// most recently used.
 final class FFTPlanCache: @unchecked Sendable {
     static let shared = FFTPlanCache()
     static let capacity = 4
 
     private let lock = NSLock()
-    private var idle: [(plan: SeparableSpectralPlan, nuT: Double, factors: [[Double]])] = []
+    private var idle: [BandLimitedSpectralPlan] = []
 
-    func withPlan<T>(for grid: Grid, nuT: Double, _ body: (SeparableSpectralPlan, [[Double]]) throws -> T) throws -> T {
+    func withPlan<T>(for grid: Grid, kept: [Int], _ body: (BandLimitedSpectralPlan) throws -> T) throws -> T {
         lock.lock()
-        let index = idle.lastIndex { $0.plan.grid == grid }
+        let index = idle.lastIndex { $0.grid == grid && $0.requestedModes == kept }
         let cached = index.map { idle.remove(at: $0) }
         lock.unlock()
-        let plan = try cached?.plan ?? SeparableSpectralPlan(grid: grid, kind: .periodic)
-        let factors = cached?.nuT == nuT ? cached!.factors : ColeHopfFFT.heatFactors(plan, nuT: nuT)
+        let plan = try cached ?? BandLimitedSpectralPlan(grid: grid, kept: kept)
         defer {
             lock.lock()
-            idle.append((plan, nuT, factors))
+            idle.append(plan)
             if idle.count > Self.capacity { idle.removeFirst() }
             lock.unlock()
         }
-        return try body(plan, factors)
+        return try body(plan)
     }
 }

@@ -275,8 +275,10 @@ private struct LineWork {
         for k in 0..<(outputs - 1) where prox[k] != prox[k + 1] {
             let p = Int(prox[k]), q = Int(prox[k + 1])
             let eps = (a[p] - a[q]) + c * Double(p - q) * Double(2 * (k + 1 + offset) - p - q)
-            boundaryFactor[k] = eps >= -700 ? VectorExp.exp(eps) : 0
-            inverseBoundaryFactor[k] = eps <= 700 ? VectorExp.exp(-eps) : 0
+            // eps <= 0 in exact arithmetic (m is the envelope); the inverse is exact to an ulp.
+            let factor = abs(eps) <= 700 ? VectorExp.exp(eps) : 0
+            boundaryFactor[k] = factor
+            inverseBoundaryFactor[k] = factor > 0 ? 1 / factor : 0
         }
         var first = 0
         for i in 0..<outputs {
@@ -365,12 +367,15 @@ private struct LineWork {
     @inline(__always)
     func terms(source j: Int, from k0: Int, count: Int, step: Int, first: Double, ratio: Double, d0: Double,
                displacement wantDisplacement: Bool) -> Double {
-        if payloads == 0 {
+        if payloads <= 1 {
+            let disp = wantDisplacement ? displacement + k0 : nil
+            let payload = payloads == 1 ? payloadSums + k0 : nil
+            let value = payloads == 1 ? payloadSources[j] : 0
             if step == 1 {
-                return Self.accumulate(into: sum + k0, displacement: wantDisplacement ? displacement + k0 : nil, step: 1,
+                return Self.accumulate(into: sum + k0, displacement: disp, payload: payload, value: value, step: 1,
                                        count: count, first: first, ratio: ratio, d0: d0)
             }
-            return Self.accumulate(into: sum + k0, displacement: wantDisplacement ? displacement + k0 : nil, step: -1,
+            return Self.accumulate(into: sum + k0, displacement: disp, payload: payload, value: value, step: -1,
                                    count: count, first: first, ratio: ratio, d0: d0)
         }
         let w = weights
@@ -411,11 +416,12 @@ private struct LineWork {
         return w[count - 1]
     }
 
-    /// `sum[n * step] += first * ratio^n` (and `displacement[n * step] += ... * (d0 + n * step)`),
-    /// two chains at a time; `step` is a literal at the call sites, so each is a tight loop.
-    /// Returns the last term.
+    /// `sum[n * step] += first * ratio^n`, and the same times `d0 + n * step` into
+    /// `displacement` and times `value` into `payload` when given, two chains at a time; `step`
+    /// is a literal at the call sites, so each is a tight loop. Returns the last term.
     @inline(__always)
     static func accumulate(into sum: UnsafeMutablePointer<Double>, displacement: UnsafeMutablePointer<Double>?,
+                           payload: UnsafeMutablePointer<Double>?, value: Double,
                            step: Int, count: Int, first: Double, ratio: Double, d0: Double) -> Double {
         var even = first, odd = first * ratio
         let square = ratio * ratio
@@ -430,6 +436,10 @@ private struct LineWork {
                 displacement[n * step] += even * d
                 displacement[(n + 1) * step] += odd * (d + dStep)
             }
+            if let payload {
+                payload[n * step] += even * value
+                payload[(n + 1) * step] += odd * value
+            }
             even *= square
             odd *= square
             d += 2 * dStep
@@ -437,9 +447,11 @@ private struct LineWork {
         }
         sum[n * step] += even
         displacement?[n * step] += even * d
+        payload?[n * step] += even * value
         guard n + 1 < count else { return even }
         sum[(n + 1) * step] += odd
         displacement?[(n + 1) * step] += odd * (d + dStep)
+        payload?[(n + 1) * step] += odd * value
         return odd
     }
 }
