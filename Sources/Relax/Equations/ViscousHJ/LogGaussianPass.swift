@@ -205,8 +205,9 @@ private final class PassRun {
         offset = layout.outputOffset
         self.payloadCount = payloadCount
         wantDisplacement = displacement
-        a = ScratchBuffer(count: lines * sources, repeating: 0)
-        m = ScratchBuffer(count: lines * outputs, repeating: 0)
+        // Written in full by `envelope` before any read.
+        a = ScratchBuffer(uninitializedCount: lines * sources)
+        m = ScratchBuffer(uninitializedCount: lines * outputs)
     }
 
     var columnsPerPair: Int { 1 + (wantDisplacement ? 1 : 0) + payloadCount }
@@ -286,11 +287,11 @@ private final class PassRun {
     // MARK: Phase 2: block maxima, weights, output factors
 
     func prepareBlocks(_ payloads: [[Double]], odd: [Bool]) {
-        blockMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
-        prefixMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
-        suffixMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
+        blockMax = ScratchBuffer(uninitializedCount: lines * sourceBlocks)
+        prefixMax = ScratchBuffer(uninitializedCount: lines * sourceBlocks)
+        suffixMax = ScratchBuffer(uninitializedCount: lines * sourceBlocks)
         weights = ScratchBuffer(count: lines * blockStride, repeating: 0)
-        outputMid = ScratchBuffer(count: lines * outputBlocks, repeating: 0)
+        outputMid = ScratchBuffer(uninitializedCount: lines * outputBlocks)
         outputFactor = ScratchBuffer(count: total, repeating: 0)
         rangeOK = ScratchBuffer(count: lines * outputBlocks, repeating: true)
         if lines >= Parallel.workers {
@@ -698,27 +699,33 @@ private final class PassRun {
     func finish() -> LogGaussianPass.Result {
         let outShape = shape.replacing(axis: axis, with: outputs)
         let step = outShape.strides[axis]
-        let values = ScratchBuffer<Double>(count: outShape.count, repeating: 0)
-        let disp = ScratchBuffer<Double>(count: wantDisplacement ? outShape.count : 0, repeating: 0)
-        let means = ScratchBuffer<Double>(count: payloadCount * outShape.count, repeating: 0)
         let n = outShape.count
-        Parallel.forEachChunk(lines, minimumPerChunk: max(1, 16384 / max(1, outputs))) { range in
-            for l in range {
-                let start = outShape.lineStart(along: axis, line: l)
-                for i in 0..<outputs {
-                    let k = l * outputs + i
+        let outputs = self.outputs, payloadCount = self.payloadCount, total = self.total
+        let wantDisplacement = self.wantDisplacement
+        let (sum, displacementSum, payloadSums, m) = (self.sum, self.displacementSum, self.payloadSums, self.m)
+        let fields = 1 + (wantDisplacement ? 1 : 0) + payloadCount
+        // Split over outputs (not lines): 1-D passes have one line.
+        let arrays = filledArrays(fields, length: n) { out in
+            Parallel.forEachChunk(total, minimumPerChunk: 16384) { range in
+                var l = range.lowerBound / outputs, i = range.lowerBound % outputs
+                var start = outShape.lineStart(along: axis, line: l)
+                for k in range {
                     let weight = sum[k]
                     let at = start + i * step
-                    values[at] = m[k] + log(weight)
-                    if wantDisplacement { disp[at] = displacementSum[k] / weight }
-                    for p in 0..<payloadCount { means[p * n + at] = payloadSums[p * total + k] / weight }
+                    out[0][at] = m[k] + log(weight)
+                    if wantDisplacement { out[1][at] = displacementSum[k] / weight }
+                    for p in 0..<payloadCount { out[fields - payloadCount + p][at] = payloadSums[p * total + k] / weight }
+                    i += 1
+                    if i == outputs {
+                        i = 0
+                        l += 1
+                        if l < lines { start = outShape.lineStart(along: axis, line: l) }
+                    }
                 }
             }
         }
-        let all = means.array
         return LogGaussianPass.Result(
-            shape: outShape, logValues: values.array,
-            payloads: (0..<payloadCount).map { Array(all[($0 * n)..<(($0 + 1) * n)]) },
-            displacement: wantDisplacement ? disp.array : nil, statistics: statistics)
+            shape: outShape, logValues: arrays[0], payloads: Array(arrays.suffix(payloadCount)),
+            displacement: wantDisplacement ? arrays[1] : nil, statistics: statistics)
     }
 }

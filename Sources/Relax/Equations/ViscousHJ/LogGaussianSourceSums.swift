@@ -48,9 +48,9 @@ struct LogGaussianSourceSums {
         let total = outShape.count
         // Fields written per output: log value, displacement, payload means.
         let fields = 1 + (wantDisplacement ? 1 : 0) + payloadCount
-        let results = (0..<fields).map { _ in ScratchBuffer<Double>(count: total, repeating: 0) }
         let terms = ScratchBuffer<Int>(count: groups, repeating: 0)
         let ratios = RatioTable(coefficient: coefficient)
+        let arrays = filledArrays(fields, length: total) { results in
         withBaseAddresses([logValues] + payloads) { inputs in
             Parallel.forEachChunk(groups, minimumPerChunk: max(1, 8192 / max(1, sources * group))) { range in
                 let line = LineWork(sources: sources, outputs: outputs, payloads: payloadCount, ratios: ratios)
@@ -89,21 +89,18 @@ struct LogGaussianSourceSums {
                     terms[g] = kept
                     for (k, result) in results.enumerated() {
                         transpose(back: outTile + k * group * outPitch, starts: outStarts, step: outStep, count: outputs,
-                                  pitch: outPitch, into: result.base)
+                                  pitch: outPitch, into: result)
                     }
                 }
             }
         }
+        }
         var statistics = LogGaussianPass.Statistics()
         statistics.mode = .sourceSums
         statistics.terms = terms.array.reduce(0, +)
-        var next = 1
-        let displacement = wantDisplacement ? results[1].array : nil
-        if wantDisplacement { next = 2 }
         return LogGaussianPass.Result(
-            shape: outShape, logValues: results[0].array,
-            payloads: (0..<payloadCount).map { results[next + $0].array },
-            displacement: displacement, statistics: statistics)
+            shape: outShape, logValues: arrays[0], payloads: Array(arrays.suffix(payloadCount)),
+            displacement: wantDisplacement ? arrays[1] : nil, statistics: statistics)
     }
 
     /// The layout for one line: periodic and mirror images only as far as a source can matter
