@@ -4,8 +4,8 @@ import Foundation
 /// by the exact heat propagator `exp(-nu t |k|^2)` (`nu = 1/(2 beta)`) on a periodic grid —
 /// the working grid itself, or for Neumann and padded free grids its even extension (period
 /// `2(n-1)` per axis, the operator of the DCT-I) — with `u = min f - log(v)/beta` and
-/// `grad u = -(1/beta) grad v / v`, `grad v` by spectral differentiation
-/// (`SpectralPlan.applyDerivative`): the displacement form of Lemma 1, `x - <y> = -(t/beta) grad v/v`,
+/// `grad u = -(1/beta) grad v / v`, `grad v` by spectral differentiation: the displacement form
+/// of Lemma 1, `x - <y> = -(t/beta) grad v/v`,
 /// with the displacement to each image. The averaged loss gradient is `G*(grad f v0)/v`, the
 /// component along an axis extended oddly across its mirror (as the gradient of the even
 /// extension of `f`).
@@ -16,6 +16,12 @@ import Foundation
 /// gradient (the derivative amplifies the noise up to the kernel's bandwidth `~1/sigma`), `r max|grad f|`
 /// for the averaged loss gradient; `ColeHopf` runs the path only while they stay below its
 /// tolerance (about `beta (u - min u) <= 11-14`).
+///
+/// The transforms are pruned (`BandLimitedSpectralPlan`): the propagator is below `exp(-50)`
+/// once `nu t k_a^2 >= 50` on an axis, so only the modes below that are transformed along all
+/// axes but the last, which changes `v` by at most `N exp(-50)` (added to the predicted error).
+/// One forward transform serves `v`, each gradient component and nothing else; each costs one
+/// inverse (about one row transform of the grid).
 struct ColeHopfFFT {
     let setup: ColeHopf.Setup
     let options: ColeHopfOptions

@@ -12,7 +12,12 @@ import Foundation
 /// Stable for every dynamic range: each output is shifted by its largest term
 /// `m_i = max_j a_j - c (x_i - y_j)^2` (the 1-D Hopf–Lax value of `-a`, from `LowerEnvelope`,
 /// O(N)), so every term is `<= 1` and the sum is `>= 1`; terms below `exp(-truncation)`
-/// relative are dropped. Sources and outputs are cut into blocks of `s` cells; a pair of blocks
+/// relative are dropped. Periodic and mirror images reach only as far as a source can matter
+/// (`imageReach`).
+///
+/// Narrow kernels (`sqrt(truncation/c) <= 50` cells) are summed source by source over exactly
+/// the significant terms (`LogGaussianSourceSums`). Wider ones use blocks: sources and outputs
+/// are cut into blocks of `s` cells; a pair of blocks
 /// is skipped when `A_B - c dist(x_i, B)^2 - m_i < -truncation` for all its outputs
 /// (`A_B = max_B a`). With `p, q` the centred offsets in blocks whose centres are `Delta` apart,
 ///
@@ -32,8 +37,9 @@ import Foundation
 ///   `<= 1` and output factors `<= exp(c (s-1)^2)`, for any `Delta` (prox points far away in
 ///   units of the kernel width, large beta).
 /// Block size: dense blocks of up to 128 cells with `c (s-1)^2 <= 40`; wide kernels
-/// (`sqrt(2/c) >= 255` cells) use low-rank blocks with `c (s-1)^2 <= 2`; kernels narrower than
-/// a third of a cell are summed term by term (one `exp` per term, blocks of 4 for pruning).
+/// (`sqrt(2/c) >= 255` cells) use low-rank blocks with `c (s-1)^2 <= 2`; when the blocks are
+/// forced (`sourceSums: false`) for a kernel narrower than a third of a cell, pairs are summed
+/// term by term (one `exp` per term, blocks of 4 for pruning).
 /// All terms are positive, so sums and means carry relative rounding errors of a few ulps
 /// (`~3e-14` with low-rank blocks).
 ///
