@@ -100,8 +100,18 @@ def style():
     })
 
 
-def save_figure(fig, name: str) -> Path:
-    """Saves FIG as output/NAME.png (optimised PNG) and returns the path."""
+def save_figure(fig, name: str, colors: int | None = None) -> Path:
+    """Saves FIG as output/NAME.png (optimised PNG) and returns the path.
+
+    `colors=256` (or fewer) stores the PNG with an adaptive palette of that many colours,
+    without dithering: smooth heatmaps then take a third of the bytes at no visible cost.
+    """
     path = output_dir() / f"{name}.png"
     fig.savefig(path, bbox_inches="tight", pil_kwargs={"optimize": True})
+    if colors is not None:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            rgb = image.convert("RGB")
+        rgb.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
     return path

@@ -24,7 +24,7 @@ struct Convergence: ParsableCommand {
     var dim: Int = 1
 
     func run() throws {
-        let report: ConvergenceReport
+        var report: ConvergenceReport
         switch equation.lowercased() {
         case "heat":
             guard (1...3).contains(dim) else {
@@ -36,7 +36,9 @@ struct Convergence: ParsableCommand {
         case "viscous-hj":
             report = try ViscousHJConvergence.report()
         case "fokker-planck":
+            // The scheme's own orders, then Theorem 12's value identity on the forward–backward system.
             report = try FokkerPlanckConvergence.report()
+            report.series += try ForwardBackwardConvergence.series()
         default:
             throw RelaxError.invalidParameter(name: "equation", value: equation, expected: "heat, hj, viscous-hj or fokker-planck")
         }

@@ -80,39 +80,64 @@ public enum ColeHopfVerification {
                     gradient: { [slope($0[0]) + 0.3 * cos($0[0] - $0[1]), slope($0[1]) - 0.3 * cos($0[0] - $0[1])] })
     }
 
-    /// Runs the check; `method` defaults to `.fd()` in 1-D and `.fdIMEX()` in 2-D.
+    /// The node counts per axis of the grid sequence: `256 ... 2048` in 1-D, `96 ... 384` in 2-D.
+    public static func sizes(dimension d: Int) -> [Int] {
+        d == 1 ? [256, 512, 1024, 2048] : [96, 192, 384]
+    }
+
+    /// One level of the check with its fields, for figures: the loss, both viscous-HJ solutions
+    /// and the heat solution `v = G_{t/beta} * exp(-beta (f - min f))`.
+    public struct LevelSolution: Sendable {
+        public var level: Level
+        public var f: Field
+        public var uFD: Field
+        public var uColeHopf: Field
+        /// The heat solution from `exp(-beta (f - min f))`; compare with `exp(-beta (u - min f))`.
+        public var heat: Field
+    }
+
+    /// Solves one level (`n` nodes per axis); `method` defaults to `.fd()` in 1-D and `.fdIMEX()` in 2-D.
+    public static func solveLevel(n: Int, dimension d: Int = 1, method: ViscousHJMethod? = nil) throws -> LevelSolution {
+        guard d == 1 || d == 2 else {
+            throw RelaxError.invalidParameter(name: "dim", value: "\(d)", expected: "1 or 2")
+        }
+        let grid = try Grid(domain: [(Double, Double)](repeating: (0, 2 * Double.pi), count: d),
+                            counts: [Int](repeating: n, count: d), boundary: .periodic)
+        let problem = SmoothingProblem(loss: loss(dimension: d), grid: grid, time: time, beta: beta)
+        let fd = try ViscousHJ.smooth(problem, method: method ?? (d == 1 ? .fd() : .fdIMEX()))
+        let ch = try ColeHopf.solve(problem, options: ColeHopfOptions(path: .logDomain, gradient: false))
+        let f = fd.f
+        let fMin = f.minimum
+        let propagator = try HeatPropagator(window: grid, diffusivity: 1 / (2 * beta), maximumTime: time)
+        let heat = try propagator.propagate(f.map { exp(-beta * ($0 - fMin)) }, time: time)
+        let scale = heat.norm(.max)
+        var heatError = 0.0, identity = 0.0
+        for i in 0..<grid.count {
+            let vHeat: Double = heat.values[i]
+            let vFD: Double = exp(-beta * (fd.u.values[i] - fMin))
+            let vCH: Double = exp(-beta * (ch.u.values[i] - fMin))
+            heatError = max(heatError, abs(vFD - vHeat) / scale)
+            identity = max(identity, abs(vCH - vHeat) / scale)
+        }
+        let fdError: Double = fd.u.distance(to: ch.u, .max)
+        let level = Level(n: n, h: grid.spacing[0], fdError: fdError, heatError: heatError,
+                          identityError: identity, fdSteps: fd.report.steps, fdScheme: fd.report.scheme,
+                          coleHopfPath: ch.path.rawValue)
+        return LevelSolution(level: level, f: f, uFD: fd.u, uColeHopf: ch.u, heat: heat)
+    }
+
+    /// Runs the check on `sizes(dimension:)`; `method` defaults to `.fd()` in 1-D and `.fdIMEX()` in 2-D.
     public static func run(dimension d: Int = 1, method: ViscousHJMethod? = nil) throws -> Report {
         guard d == 1 || d == 2 else {
             throw RelaxError.invalidParameter(name: "dim", value: "\(d)", expected: "1 or 2")
         }
-        let sizes = d == 1 ? [256, 512, 1024, 2048] : [96, 192, 384]
+        let levels = try sizes(dimension: d).map { try solveLevel(n: $0, dimension: d, method: method).level }
+        return report(dimension: d, levels: levels)
+    }
+
+    /// Orders and verdict for a sequence of solved levels (coarse to fine).
+    public static func report(dimension d: Int, levels: [Level]) -> Report {
         let loss = loss(dimension: d)
-        var levels: [Level] = []
-        for n in sizes {
-            let grid = try Grid(domain: [(Double, Double)](repeating: (0, 2 * Double.pi), count: d),
-                                counts: [Int](repeating: n, count: d), boundary: .periodic)
-            let problem = SmoothingProblem(loss: loss, grid: grid, time: time, beta: beta)
-            let fd = try ViscousHJ.smooth(problem, method: method ?? (d == 1 ? .fd() : .fdIMEX()))
-            let ch = try ColeHopf.solve(problem, options: ColeHopfOptions(path: .logDomain, gradient: false))
-            let f = fd.f
-            let fMin = f.minimum
-            let propagator = try HeatPropagator(window: grid, diffusivity: 1 / (2 * beta), maximumTime: time)
-            let heat = try propagator.propagate(f.map { exp(-beta * ($0 - fMin)) }, time: time)
-            let scale = heat.norm(.max)
-            var heatError = 0.0, identity = 0.0
-            for i in 0..<grid.count {
-                let vHeat: Double = heat.values[i]
-                let vFD: Double = exp(-beta * (fd.u.values[i] - fMin))
-                let vCH: Double = exp(-beta * (ch.u.values[i] - fMin))
-                heatError = max(heatError, abs(vFD - vHeat) / scale)
-                identity = max(identity, abs(vCH - vHeat) / scale)
-            }
-            let fdError: Double = fd.u.distance(to: ch.u, .max)
-            let level = Level(n: n, h: grid.spacing[0], fdError: fdError, heatError: heatError,
-                              identityError: identity, fdSteps: fd.report.steps, fdScheme: fd.report.scheme,
-                              coleHopfPath: ch.path.rawValue)
-            levels.append(level)
-        }
         let spacings: [Double] = levels.map(\.h)
         func orders(_ e: [Double]) -> [Double] {
             var out: [Double] = []

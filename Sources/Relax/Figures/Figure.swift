@@ -84,7 +84,12 @@ public enum Figures {
     }
 
     /// Registered figures, in gallery order. Each figure file adds its entry here.
-    public static let all: [Entry] = []
+    public static let all: [Entry] = [
+        Smoothing2DFigure.entry,
+        ColeHopfFigure.entry,
+        ConvergenceFigure.entry,
+        OUCurrentsFigure.entry,
+    ]
 
     public static func entry(named name: String) throws -> Entry {
         guard let e = all.first(where: { $0.name == name }) else {

@@ -73,14 +73,10 @@ public struct HamiltonJacobiFD<H: SeparableHamiltonian>: Sendable {
             var u = u0.values
             var k1 = [Double](repeating: 0, count: grid.count)
             var stage = u
-            var elapsed = 0.0
-            var steps = 0
-            var dtMin = Double.infinity, dtMax = 0.0
-            var lastReport = 0.0
-            while elapsed < t {
+            let march = TimeMarch(time: t, grid: grid, cfl: cfl, label: "HJ \(scheme.rawValue)", progress: progress)
+            try march.run(&u, report: &report) { u, remaining in
                 let speeds = rate(u, ghosts: ghosts, grid: grid, into: &k1)
-                let stable = stableStep(speeds: speeds, grid: grid)
-                let dt = min(cfl * stable, t - elapsed)
+                let dt = min(cfl * stableStep(speeds: speeds, grid: grid), remaining)
                 if scheme == .weno5 {
                     // TVD-RK3 (Shu–Osher): u1 = u + dt L(u); u2 = 3/4 u + 1/4 (u1 + dt L(u1));
                     // u^{n+1} = 1/3 u + 2/3 (u2 + dt L(u2)).
@@ -92,23 +88,8 @@ public struct HamiltonJacobiFD<H: SeparableHamiltonian>: Sendable {
                 } else {
                     for i in u.indices { u[i] += dt * k1[i] }
                 }
-                elapsed = (t - elapsed - dt <= 1e-14 * t) ? t : elapsed + dt
-                steps += 1
-                dtMin = min(dtMin, dt)
-                dtMax = max(dtMax, dt)
-                if let progress, elapsed - lastReport >= 0.01 * t || elapsed == t {
-                    lastReport = elapsed
-                    progress(elapsed / t, "HJ \(scheme.rawValue)")
-                }
-                if steps % 64 == 0 || elapsed == t {
-                    try Field(grid: grid, values: u).checkFinite("u after \(steps) steps (t = \(elapsed))")
-                }
+                return dt
             }
-            report.steps = steps
-            report.dt = dtMax
-            report.cfl = cfl
-            report.diagnostics["dt_min"] = dtMin
-            report.diagnostics["dt_max"] = dtMax
             return u
         }
         report.wallTime = wall

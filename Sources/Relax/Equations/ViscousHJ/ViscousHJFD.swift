@@ -123,30 +123,14 @@ public struct ViscousHJFD<H: SeparableHamiltonian>: Sendable {
                                   workingShape: grid.shape)
         var u = u0.values
         var rate = [Double](repeating: 0, count: grid.count)
-        var elapsed = 0.0, steps = 0
-        var dtMin = Double.infinity, dtMax = 0.0, lastReport = 0.0
-        while elapsed < t {
+        let march = TimeMarch(time: t, grid: grid, cfl: cfl, label: "viscous HJ imex", progress: progress)
+        try march.run(&u, report: &report) { u, remaining in
             let speeds = solver.rate(u, ghosts: fill, grid: grid, into: &rate)
-            let dt = min(cfl * solver.stableStep(speeds: speeds, grid: grid), t - elapsed, t / 4)
+            let dt = min(cfl * solver.stableStep(speeds: speeds, grid: grid), remaining, t / 4)
             for i in u.indices { u[i] += dt * rate[i] }
             if diffusion > 0 { ImplicitDiffusion(grid: grid, fill: fill, ratio: diffusion * dt).apply(&u) }
-            elapsed = (t - elapsed - dt <= 1e-14 * t) ? t : elapsed + dt
-            steps += 1
-            dtMin = min(dtMin, dt)
-            dtMax = max(dtMax, dt)
-            if let progress, elapsed - lastReport >= 0.01 * t || elapsed == t {
-                lastReport = elapsed
-                progress(elapsed / t, "viscous HJ imex")
-            }
-            if steps % 64 == 0 || elapsed == t {
-                try Field(grid: grid, values: u).checkFinite("u after \(steps) steps (t = \(elapsed))")
-            }
+            return dt
         }
-        report.steps = steps
-        report.dt = dtMax
-        report.cfl = cfl
-        report.diagnostics["dt_min"] = dtMin
-        report.diagnostics["dt_max"] = dtMax
         report.notes.append("imex step: dt sum_k max|dH/dp_k|/h_k <= cfl = " + String(format: "%.2f", cfl)
                             + " (no diffusive bound; dt <= t/4)")
         return (Field(grid: grid, values: u), report)
