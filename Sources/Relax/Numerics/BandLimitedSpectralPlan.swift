@@ -230,10 +230,20 @@ final class BandLimitedSpectralPlan: @unchecked Sendable {
                                full: Int, into target: UnsafeMutablePointer<fftw_complex>) {
         let inner = shape[(axis + 1)...].reduce(1, *), outer = shape[..<axis].reduce(1, *)
         let kept = indices.count
-        UnsafeMutableRawPointer(target).initializeMemory(as: Double.self, repeating: 0, count: 2 * outer * full * inner)
+        // Each entry written once: the kept ones copied, the runs between them zeroed.
         for o in 0..<outer {
+            var next = 0
             for (t, m) in indices.enumerated() {
+                if m > next {
+                    UnsafeMutableRawPointer(target + (o * full + next) * inner)
+                        .initializeMemory(as: Double.self, repeating: 0, count: 2 * (m - next) * inner)
+                }
                 (target + (o * full + m) * inner).update(from: source + (o * kept + t) * inner, count: inner)
+                next = m + 1
+            }
+            if full > next {
+                UnsafeMutableRawPointer(target + (o * full + next) * inner)
+                    .initializeMemory(as: Double.self, repeating: 0, count: 2 * (full - next) * inner)
             }
         }
     }

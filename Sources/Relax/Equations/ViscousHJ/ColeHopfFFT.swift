@@ -141,26 +141,44 @@ struct ColeHopfFFT {
             }
         }
         let heat: [[Double]] = (0..<d).map { a in plan.wavenumbers(axis: a).flatMap { k -> [Double] in [exp(-nuT * k * k), 0] } }
-        let v = plan.inverse(coefficients, factors: heat) { Array(UnsafeBufferPointer(start: $0, count: count)) }
-        let restricted = reflection.restrict(v)
         let crop = { (values: [Double]) -> Field in
             let field = Field(grid: working, values: values)
             return setup.padding?.crop(field) ?? field
         }
-        let vWindow = crop(restricted)
-        let (logs, vMin, vMax) = Self.logarithms(vWindow.values, offset: fMin, scale: -1 / beta)
+        // u straight from the transform's output where v is needed for nothing else.
+        let keepV = options.gradient || options.averagedLossGradient || !reflection.isIdentity || setup.padding != nil
+        var v: [Double] = []
+        var (logs, vMin, vMax) = ([Double](), 0.0, 0.0)
+        plan.inverse(coefficients, factors: heat) { output in
+            let values = UnsafeBufferPointer(start: output, count: count)
+            if keepV {
+                v = Array(values)
+            } else {
+                (logs, vMin, vMax) = Self.logarithms(values, offset: fMin, scale: -1 / beta)
+            }
+        }
+        if keepV {
+            let window = crop(reflection.restrict(v))
+            (logs, vMin, vMax) = window.values.withUnsafeBufferPointer {
+                Self.logarithms($0, offset: fMin, scale: -1 / beta)
+            }
+        }
+        let uGrid = setup.padding?.window ?? working
         let absolute = Self.unitError(setup) + plan.droppedBound
         let predicted = vMin > 0 ? absolute / vMin * Self.errorScale(setup, options: options) : .infinity
         let range = vMin > 0 ? log(vMax / vMin) : .infinity
-        let u = Field(grid: vWindow.grid, values: vMin > 0 ? logs : [Double](repeating: .nan, count: logs.count))
+        let u = Field(grid: uGrid, values: vMin > 0 ? logs : [Double](repeating: .nan, count: logs.count))
         var gradient: [Field] = []
         if options.gradient {
             for k in 0..<d {
                 var factors = heat
                 // i k exp(-nu t k^2) along axis k (0 at an even axis' Nyquist index).
                 factors[k] = plan.wavenumbers(axis: k, forDerivative: true).flatMap { w -> [Double] in [0, w * exp(-nuT * w * w)] }
-                let dv = plan.inverse(coefficients, factors: factors) { Array(UnsafeBufferPointer(start: $0, count: count)) }
-                gradient.append(crop(Self.quotients(reflection.restrict(dv), restricted, scale: -1 / beta)))
+                // -(1/beta) grad v / v on the transform grid, then restricted.
+                let slope = plan.inverse(coefficients, factors: factors) {
+                    Self.quotients(UnsafeBufferPointer(start: $0, count: count), v, scale: -1 / beta)
+                }
+                gradient.append(crop(reflection.restrict(slope)))
             }
         }
         var averaged: [Field]?
@@ -171,8 +189,10 @@ struct ColeHopfFFT {
                 let transformed = plan.forward { input in
                     numerator.withUnsafeBufferPointer { input.update(from: $0.baseAddress!, count: count) }
                 }
-                let mean = plan.inverse(transformed, factors: heat) { Array(UnsafeBufferPointer(start: $0, count: count)) }
-                return crop(Self.quotients(reflection.restrict(mean), restricted, scale: 1))
+                let mean = plan.inverse(transformed, factors: heat) {
+                    Self.quotients(UnsafeBufferPointer(start: $0, count: count), v, scale: 1)
+                }
+                return crop(reflection.restrict(mean))
             }
         }
         return Outcome(setup: setup, u: u, gradient: gradient, averaged: averaged,
@@ -183,28 +203,26 @@ struct ColeHopfFFT {
 extension ColeHopfFFT {
     /// `offset + scale * log(v)` for every value, with the least and largest `v`, in one pass
     /// split over the cores.
-    static func logarithms(_ values: [Double], offset: Double, scale: Double) -> ([Double], Double, Double) {
-        let count = values.count
+    static func logarithms(_ src: UnsafeBufferPointer<Double>, offset: Double, scale: Double) -> ([Double], Double, Double) {
+        let count = src.count
         let chunks = max(1, min(Parallel.workers, count / 16384))
         var lows = [Double](repeating: .infinity, count: chunks), highs = [Double](repeating: -.infinity, count: chunks)
-        var out = [Double](repeating: 0, count: count)
-        values.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                lows.withUnsafeMutableBufferPointer { lo in
-                    highs.withUnsafeMutableBufferPointer { hi in
-                        let s = src.baseAddress!, o = dst.baseAddress!, l = lo.baseAddress!, h = hi.baseAddress!
-                        Parallel.forEachChunk(chunks, minimumPerChunk: 1) { range in
-                            for chunk in range {
-                                var least = Double.infinity, largest = -Double.infinity
-                                for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
-                                    let v = s[i]
-                                    least = Swift.min(least, v)
-                                    largest = Swift.max(largest, v)
-                                    o[i] = offset + scale * log(v)
-                                }
-                                l[chunk] = least
-                                h[chunk] = largest
+        var out = [Double](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        out.withUnsafeMutableBufferPointer { dst in
+            lows.withUnsafeMutableBufferPointer { lo in
+                highs.withUnsafeMutableBufferPointer { hi in
+                    let s = src.baseAddress!, o = dst.baseAddress!, l = lo.baseAddress!, h = hi.baseAddress!
+                    Parallel.forEachChunk(chunks, minimumPerChunk: 1) { range in
+                        for chunk in range {
+                            var least = Double.infinity, largest = -Double.infinity
+                            for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
+                                let v = s[i]
+                                least = Swift.min(least, v)
+                                largest = Swift.max(largest, v)
+                                o[i] = offset + scale * log(v)
                             }
+                            l[chunk] = least
+                            h[chunk] = largest
                         }
                     }
                 }
@@ -214,15 +232,13 @@ extension ColeHopfFFT {
     }
 
     /// `scale * a[i] / b[i]`, split over the cores.
-    static func quotients(_ a: [Double], _ b: [Double], scale: Double) -> [Double] {
-        var out = [Double](repeating: 0, count: a.count)
-        a.withUnsafeBufferPointer { x in
-            b.withUnsafeBufferPointer { y in
-                out.withUnsafeMutableBufferPointer { dst in
-                    let p = x.baseAddress!, q = y.baseAddress!, o = dst.baseAddress!
-                    Parallel.forEachChunk(a.count, minimumPerChunk: 32768) { range in
-                        for i in range { o[i] = scale * p[i] / q[i] }
-                    }
+    static func quotients(_ a: UnsafeBufferPointer<Double>, _ b: [Double], scale: Double) -> [Double] {
+        var out = [Double](unsafeUninitializedCapacity: a.count) { _, initialized in initialized = a.count }
+        b.withUnsafeBufferPointer { y in
+            out.withUnsafeMutableBufferPointer { dst in
+                let p = a.baseAddress!, q = y.baseAddress!, o = dst.baseAddress!
+                Parallel.forEachChunk(a.count, minimumPerChunk: 32768) { range in
+                    for i in range { o[i] = scale * p[i] / q[i] }
                 }
             }
         }
