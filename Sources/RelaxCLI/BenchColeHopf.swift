@@ -20,8 +20,18 @@ struct BenchColeHopf: ParsableCommand {
     @Option(name: .long, help: "Repeats per case (median reported; 2-D uses half).")
     var repeats = 5
 
+    @Option(name: .long, parsing: .upToNextOption, help: "Only these dimensions (1, 2).")
+    var dimensions: [Int] = [1, 2]
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Only these betas (default 10 1e4).")
+    var betas: [Double] = ColeHopfBenchmark.betas
+
+    @Flag(name: .long, help: "Skip the forced log-domain runs at beta = 10 and the FD step.")
+    var noExtras = false
+
     func run() throws {
-        let result = try ColeHopfBenchmark.run(quick: quick, repeats: repeats)
+        let result = try ColeHopfBenchmark.run(quick: quick, repeats: repeats, dimensions: dimensions, betas: betas,
+                                               extras: !noExtras)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -55,6 +55,9 @@ public enum ColeHopfBenchmark {
         /// work done, which other load on the machine inflates less than wall time.
         public var cpuSeconds: Double
         public var cpuSecondsValueOnly: Double
+        /// The least process CPU seconds over the repeats (the least disturbed by other load).
+        public var cpuSecondsLeast: Double
+        public var cpuSecondsValueOnlyLeast: Double
         public var repeats: Int
         /// Grid points per second for `u` and `grad u`.
         public var pointsPerSecond: Double
@@ -86,26 +89,29 @@ public enum ColeHopfBenchmark {
         public var fd: [FDCase]
     }
 
-    /// Runs every case; `quick` uses 1-D N = 10000 and 2-D 128^2 (a smoke run).
-    public static func run(quick: Bool = false, repeats: Int = 5) throws -> Result {
+    /// Runs every case (or those of the given dimensions and betas; `extras: false` skips the
+    /// forced log-domain runs at beta = 10 and the FD step); `quick` uses 1-D N = 10000 and 2-D 128^2
+    /// (a smoke run).
+    public static func run(quick: Bool = false, repeats: Int = 5, dimensions: [Int] = [1, 2], betas: [Double] = betas,
+                           extras: Bool = true) throws -> Result {
         guard repeats >= 1 else {
             throw RelaxError.invalidParameter(name: "repeats", value: "\(repeats)", expected: "at least 1")
         }
         let sizes = quick ? [1: 10_000, 2: 128] : [1: 100_000, 2: 1024]
         var cases: [Case] = []
         var fd: [FDCase] = []
-        for d in [1, 2] {
+        for d in dimensions where d == 1 || d == 2 {
             let grid = try grid(dimension: d, n: sizes[d]!)
             let f = try loss(dimension: d).sample(on: grid)
             let samples = samplePoints(grid)
             let reps = d == 1 ? repeats : max(1, (repeats + 1) / 2)
             for beta in betas {
                 cases.append(try timeCase(f, beta: beta, path: .auto, samples: samples, repeats: reps))
-                if beta == betas[0] {
+                if extras && beta == Self.betas[0] {
                     cases.append(try timeCase(f, beta: beta, path: .logDomain, samples: samples, repeats: reps))
                 }
             }
-            fd.append(try timeFD(f, beta: betas[0], repeats: reps))
+            if extras { fd.append(try timeFD(f, beta: Self.betas[0], repeats: reps)) }
         }
         return Result(threads: Parallel.workers, loss1D: loss(dimension: 1).description, loss2D: loss(dimension: 2).description,
                       cases: cases, fd: fd)
@@ -145,7 +151,7 @@ public enum ColeHopfBenchmark {
         let seconds = median(wall)
         return Case(dimension: f.grid.dimension, n: f.grid.shape[0], beta: beta, time: time, requestedPath: path.rawValue,
                     path: solution.path.rawValue, seconds: seconds, secondsValueOnly: median(plain), cpuSeconds: median(cpu),
-                    cpuSecondsValueOnly: median(plainCPU),
+                    cpuSecondsValueOnly: median(plainCPU), cpuSecondsLeast: cpu.min()!, cpuSecondsValueOnlyLeast: plainCPU.min()!,
                     repeats: repeats, pointsPerSecond: Double(f.grid.count) / seconds, maxError: error,
                     maxGradientError: gradientError, samples: samples, sampleValues: samples.map { solution.u.values[$0] },
                     notes: solution.report.notes)

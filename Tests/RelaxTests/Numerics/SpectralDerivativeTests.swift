@@ -33,7 +33,7 @@ struct SpectralDerivativeTests {
 @Suite("VectorExp: the branch-free exp of the Cole–Hopf kernels")
 struct VectorExpTests {
     /// Relative error against `Foundation.exp` a few ulps over the normal range (the polynomial's
-    /// truncation is below 5e-18; reduction and Horner rounding add a few ulps), exact 0 below
+    /// truncation is below 5e-18; reduction and polynomial rounding add a few ulps), exact 0 below
     /// -745.2, infinity above 709.79, and correct subnormal results.
     @Test("matches Foundation.exp to 1e-15 relative over [-708, 709], subnormals, underflow and overflow")
     func accuracy() {

@@ -163,6 +163,25 @@ public enum ColeHopf {
         var beta: Double
         var time: Double
 
+        /// `(min f, max f)` on the working grid.
+        var lossRange: (min: Double, max: Double)
+
+        init(samples: Field, lossGradient: [Field]?, padding: PaddedGrid?, beta: Double, time: Double) {
+            self.samples = samples
+            self.lossGradient = lossGradient
+            self.padding = padding
+            self.beta = beta
+            self.time = time
+            lossRange = samples.values.withUnsafeBufferPointer { values in
+                var least = Double.infinity, largest = -Double.infinity
+                for v in values {
+                    least = Swift.min(least, v)
+                    largest = Swift.max(largest, v)
+                }
+                return (least, largest)
+            }
+        }
+
         var working: Grid { samples.grid }
         var window: Grid { padding?.window ?? samples.grid }
         /// The loss on the window.
@@ -175,11 +194,11 @@ public enum ColeHopf {
         var report = SolverReport(equation: "viscous-hj", scheme: "cole-hopf", workingShape: setup.working.shape)
         report.diagnostics["beta"] = setup.beta
         report.diagnostics["kernel_width"] = (setup.time / setup.beta).squareRoot()
-        report.diagnostics["beta_osc_f"] = setup.beta * setup.samples.oscillation
+        report.diagnostics["beta_osc_f"] = setup.beta * (setup.lossRange.max - setup.lossRange.min)
         if let warning = resolutionWarning(setup) { report.warnings.append(warning) }
         var path = options.path
         if path == .auto {
-            let choice = chooseAutomatically(setup)
+            let choice = chooseAutomatically(setup, options: options)
             path = choice.path
             report.notes.append(choice.note)
         } else if path == .fft, let reason = fftUnavailable(setup) {
@@ -191,7 +210,7 @@ public enum ColeHopf {
             if options.path == .fft, !fft.predictedError.isFinite {
                 throw RelaxError.numerical(
                     "the FFT path of Cole–Hopf underflowed: G * exp(-beta (f - min f)) is 0 somewhere on the window "
-                    + "(beta osc f = \(setup.beta * setup.samples.oscillation)); use --path log-domain or auto")
+                    + "(beta osc f = \(setup.beta * (setup.lossRange.max - setup.lossRange.min))); use --path log-domain or auto")
             }
             if options.path == .auto, fft.predictedError > fftTolerance {
                 report.notes.append(String(format: "FFT path rejected after the fact: predicted error %.2g > %.0e "
@@ -248,7 +267,7 @@ public enum ColeHopf {
     /// The auto rule: FFT when it is available, the kernel spans `>= 3h`, and the predicted
     /// dynamic range (`beta osc f`, else the Hopf–Lax estimate) keeps its error below the
     /// tolerance; otherwise the log domain.
-    static func chooseAutomatically(_ setup: Setup) -> (path: ColeHopfPath, note: String) {
+    static func chooseAutomatically(_ setup: Setup, options: ColeHopfOptions) -> (path: ColeHopfPath, note: String) {
         if let reason = fftUnavailable(setup) {
             return (.logDomain, "path: log-domain (\(reason))")
         }
@@ -257,8 +276,9 @@ public enum ColeHopf {
             return (.logDomain, String(format: "path: log-domain (kernel width %.2f cells < %.0f: the FFT band limit "
                                        + "would differ from the trapezoid sum)", cells, fftMinimumKernelCells))
         }
-        let budget = ColeHopfFFT.dynamicRangeBudget(setup)
-        let crude = setup.beta * setup.samples.oscillation
+        let budget = ColeHopfFFT.dynamicRangeBudget(setup, options: options)
+        // min f <= u <= max f, so beta osc f bounds the dynamic range beta (u - min u).
+        let crude = setup.beta * (setup.lossRange.max - setup.lossRange.min)
         if crude <= budget {
             return (.fft, String(format: "path: fft (beta osc f = %.3g <= dynamic-range budget %.1f)", crude, budget))
         }

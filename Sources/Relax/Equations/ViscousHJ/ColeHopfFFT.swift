@@ -4,8 +4,8 @@ import Foundation
 /// by the exact heat propagator `exp(-nu t |k|^2)` (`nu = 1/(2 beta)`) on a periodic grid —
 /// the working grid itself, or for Neumann and padded free grids its even extension (period
 /// `2(n-1)` per axis, the operator of the DCT-I) — with `u = min f - log(v)/beta` and
-/// `grad u = -(1/beta) grad v / v`, `grad v` by spectral differentiation
-/// (`SpectralPlan.applyDerivative`): the displacement form of Lemma 1, `x - <y> = -(t/beta) grad v/v`,
+/// `grad u = -(1/beta) grad v / v`, `grad v` by spectral differentiation: the displacement form
+/// of Lemma 1, `x - <y> = -(t/beta) grad v/v`,
 /// with the displacement to each image. The averaged loss gradient is `G*(grad f v0)/v`, the
 /// component along an axis extended oddly across its mirror (as the gradient of the even
 /// extension of `f`).
@@ -16,6 +16,12 @@ import Foundation
 /// gradient (the derivative amplifies the noise up to the kernel's bandwidth `~1/sigma`), `r max|grad f|`
 /// for the averaged loss gradient; `ColeHopf` runs the path only while they stay below its
 /// tolerance (about `beta (u - min u) <= 11-14`).
+///
+/// The transforms are pruned (`BandLimitedSpectralPlan`): the propagator is below `exp(-50)`
+/// once `nu t k_a^2 >= 50` on an axis, so only the modes below that are transformed along all
+/// axes but the last, which changes `v` by at most `N exp(-50)` (added to the predicted error).
+/// One forward transform serves `v`, each gradient component and nothing else; each costs one
+/// inverse (about one row transform of the grid).
 struct ColeHopfFFT {
     let setup: ColeHopf.Setup
     let options: ColeHopfOptions
@@ -57,12 +63,45 @@ struct ColeHopfFFT {
     }
 
     /// `beta (max_window u_HL - min u_HL)` from the discrete Hopf–Lax value on the working grid,
-    /// plus 1 for the viscous correction: an estimate of the FFT path's dynamic range.
+    /// plus 1 for the viscous correction: an estimate of the FFT path's dynamic range. The `auto`
+    /// rule only uses it to choose a path (the FFT result is checked after the fact), so on large
+    /// grids without padding it is taken on every `s`-th node per axis (at most 4096 per axis):
+    /// it then moves by at most `beta (Lip f + D/t) s h`, far less than the ranges it tells apart.
     static func hopfLaxDynamicRange(_ setup: ColeHopf.Setup) -> Double {
-        let hl = SeparableInfConvolution(grid: setup.working, time: setup.time).run(setup.samples.values).value
+        let working = setup.working
+        if setup.padding == nil, let coarse = coarsened(setup.samples) {
+            let hl = SeparableInfConvolution(grid: coarse.grid, time: setup.time).run(coarse.values).value
+            return setup.beta * ((hl.max() ?? 0) - (hl.min() ?? 0)) + 1
+        }
+        let hl = SeparableInfConvolution(grid: working, time: setup.time).run(setup.samples.values).value
         let lowest = hl.min() ?? 0
-        let highest = setup.padding?.crop(Field(grid: setup.working, values: hl)).maximum ?? (hl.max() ?? 0)
+        let highest = setup.padding?.crop(Field(grid: working, values: hl)).maximum ?? (hl.max() ?? 0)
         return setup.beta * (highest - lowest) + 1
+    }
+
+    /// Every `s`-th node of `f` per axis, with `s` the least stride leaving at most 4096 nodes
+    /// per axis that keeps the grid's nodes (the node count minus one divisible by `s` on node
+    /// axes, the count on periodic ones); nil when no axis needs it or none fits.
+    static func coarsened(_ f: Field) -> Field? {
+        let grid = f.grid
+        var strides: [Int] = []
+        for axis in grid.axes {
+            let cells = axis.periodic ? axis.count : axis.count - 1
+            var s = 1
+            while cells / s > 4096 || cells % s != 0 {
+                s += 1
+                if s > cells / 64 { return nil }
+            }
+            strides.append(s)
+        }
+        guard strides.contains(where: { $0 > 1 }),
+              let coarse = try? Grid(domain: grid.axes.map { ($0.lower, $0.upper) },
+                                     counts: zip(grid.axes, strides).map { $0.periodic ? $0.count / $1 : ($0.count - 1) / $1 + 1 },
+                                     boundary: grid.boundary) else { return nil }
+        let values = (0..<coarse.count).map { flat in
+            grid.flatIndex(zip(coarse.multiIndex(flat), strides).map { $0 * $1 })
+        }.map { f.values[$0] }
+        return Field(grid: coarse, values: values)
     }
 
     /// The periodic grid the transforms run on.
@@ -74,46 +113,86 @@ struct ColeHopfFFT {
 
     func run() throws -> Outcome {
         let extended = try Self.transformGrid(setup.working)
-        return try FFTPlanCache.shared.withPlan(for: extended, nuT: setup.time / (2 * setup.beta)) { plan, symbol in
-            try run(plan: plan, symbol: symbol)
+        let nuT = setup.time / (2 * setup.beta)
+        let kmax = (BandLimitedSpectralPlan.cut / nuT).squareRoot()
+        let kept = (0..<extended.dimension).map {
+            BandLimitedSpectralPlan.keptModes(grid: extended, axis: $0, largestWavenumber: kmax)
+        }
+        return try FFTPlanCache.shared.withPlan(for: extended, kept: kept) { plan in
+            try run(plan: plan, nuT: nuT)
         }
     }
 
-    private func run(plan: SpectralPlan, symbol: [Double]) throws -> Outcome {
+    private func run(plan: BandLimitedSpectralPlan, nuT: Double) throws -> Outcome {
         let beta = setup.beta
         let working = setup.working
+        let d = working.dimension
         let reflection = MirrorExtension(grid: working, extended: plan.grid)
-        let fMin = setup.samples.minimum
-        let v0 = Self.exponentials(setup.samples.values, scale: -beta, shift: beta * fMin)
-        let v0Extended = reflection.extend(v0, oddAxis: nil)
-        var vExtended = v0Extended
-        plan.apply(multiplier: symbol, to: &vExtended)
-        let v = reflection.restrict(vExtended)
+        let fMin = setup.lossRange.min
+        let count = plan.grid.count
+        // v0 = exp(-beta (f - min f)), extended; on a periodic grid straight into the plan's input.
+        let samples = setup.samples.values
+        let v0 = reflection.isIdentity ? [] : Self.exponentials(samples, scale: -beta, shift: beta * fMin)
+        let coefficients = plan.forward { input in
+            if reflection.isIdentity {
+                Self.exponentials(samples, scale: -beta, shift: beta * fMin, into: input)
+            } else {
+                reflection.extend(v0, oddAxis: nil).withUnsafeBufferPointer { input.update(from: $0.baseAddress!, count: count) }
+            }
+        }
+        let heat: [[Double]] = (0..<d).map { a in plan.wavenumbers(axis: a).flatMap { k -> [Double] in [exp(-nuT * k * k), 0] } }
         let crop = { (values: [Double]) -> Field in
             let field = Field(grid: working, values: values)
             return setup.padding?.crop(field) ?? field
         }
-        let vWindow = crop(v)
-        let (vMin, vMax) = Self.range(vWindow.values)
-        let predicted = vMin > 0 ? Self.unitError(setup) / vMin * Self.errorScale(setup, options: options) : .infinity
+        // u straight from the transform's output where v is needed for nothing else.
+        let keepV = options.gradient || options.averagedLossGradient || !reflection.isIdentity || setup.padding != nil
+        var v: [Double] = []
+        var (logs, vMin, vMax) = ([Double](), 0.0, 0.0)
+        plan.inverse(coefficients, factors: heat) { output in
+            let values = UnsafeBufferPointer(start: output, count: count)
+            if keepV {
+                v = Array(values)
+            } else {
+                (logs, vMin, vMax) = Self.logarithms(values, offset: fMin, scale: -1 / beta)
+            }
+        }
+        if keepV {
+            let window = crop(reflection.restrict(v))
+            (logs, vMin, vMax) = window.values.withUnsafeBufferPointer {
+                Self.logarithms($0, offset: fMin, scale: -1 / beta)
+            }
+        }
+        let uGrid = setup.padding?.window ?? working
+        let absolute = Self.unitError(setup) + plan.droppedBound
+        let predicted = vMin > 0 ? absolute / vMin * Self.errorScale(setup, options: options) : .infinity
         let range = vMin > 0 ? log(vMax / vMin) : .infinity
-        let u = Field(grid: vWindow.grid, values: Self.parallelMap(vWindow.values) { vMin > 0 ? fMin - log($0) / beta : .nan })
+        let u = Field(grid: uGrid, values: vMin > 0 ? logs : [Double](repeating: .nan, count: logs.count))
         var gradient: [Field] = []
         if options.gradient {
-            for k in 0..<working.dimension {
-                var dv = v0Extended
-                plan.applyDerivative(multiplier: symbol, axis: k, to: &dv)
-                let slope = reflection.restrict(dv)
-                gradient.append(crop((0..<working.count).map { -slope[$0] / (beta * v[$0]) }))
+            for k in 0..<d {
+                var factors = heat
+                // i k exp(-nu t k^2) along axis k (0 at an even axis' Nyquist index).
+                factors[k] = plan.wavenumbers(axis: k, forDerivative: true).flatMap { w -> [Double] in [0, w * exp(-nuT * w * w)] }
+                // -(1/beta) grad v / v on the transform grid, then restricted.
+                let slope = plan.inverse(coefficients, factors: factors) {
+                    Self.quotients(UnsafeBufferPointer(start: $0, count: count), v, scale: -1 / beta)
+                }
+                gradient.append(crop(reflection.restrict(slope)))
             }
         }
         var averaged: [Field]?
         if options.averagedLossGradient, let g = setup.lossGradient {
+            let v0Working = reflection.isIdentity ? Self.exponentials(samples, scale: -beta, shift: beta * fMin) : v0
             averaged = g.enumerated().map { k, component in
-                var numerator = reflection.extend(zip(component.values, v0).map { $0 * $1 }, oddAxis: k)
-                plan.apply(multiplier: symbol, to: &numerator)
-                let mean = reflection.restrict(numerator)
-                return crop((0..<working.count).map { mean[$0] / v[$0] })
+                let numerator = reflection.extend(zip(component.values, v0Working).map { $0 * $1 }, oddAxis: k)
+                let transformed = plan.forward { input in
+                    numerator.withUnsafeBufferPointer { input.update(from: $0.baseAddress!, count: count) }
+                }
+                let mean = plan.inverse(transformed, factors: heat) {
+                    Self.quotients(UnsafeBufferPointer(start: $0, count: count), v, scale: 1)
+                }
+                return crop(reflection.restrict(mean))
             }
         }
         return Outcome(setup: setup, u: u, gradient: gradient, averaged: averaged,
@@ -122,59 +201,66 @@ struct ColeHopfFFT {
 }
 
 extension ColeHopfFFT {
-    /// `exp(-nu t |k|^2)` in the plan's coefficient order as a product of per-axis factors
-    /// (`SpectralPlan.symbol` evaluates the exponential at every coefficient).
-    static func heatSymbol(_ plan: SpectralPlan, nuT: Double) -> [Double] {
-        let d = plan.grid.dimension
-        let factors = (0..<d).map { plan.wavenumbers(axis: $0).map { exp(-nuT * $0 * $0) } }
-        let shape = plan.spectralShape
-        var out = factors[d - 1]
-        for k in stride(from: d - 2, through: 0, by: -1) {
-            var next = [Double](repeating: 0, count: shape[k] * out.count)
-            for i in 0..<shape[k] {
-                let a = factors[k][i]
-                for j in out.indices { next[i * out.count + j] = a * out[j] }
+    /// `offset + scale * log(v)` for every value, with the least and largest `v`, in one pass
+    /// split over the cores.
+    static func logarithms(_ src: UnsafeBufferPointer<Double>, offset: Double, scale: Double) -> ([Double], Double, Double) {
+        let count = src.count
+        let chunks = max(1, min(Parallel.workers, count / 16384))
+        var lows = [Double](repeating: .infinity, count: chunks), highs = [Double](repeating: -.infinity, count: chunks)
+        var out = [Double](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        out.withUnsafeMutableBufferPointer { dst in
+            lows.withUnsafeMutableBufferPointer { lo in
+                highs.withUnsafeMutableBufferPointer { hi in
+                    let s = src.baseAddress!, o = dst.baseAddress!, l = lo.baseAddress!, h = hi.baseAddress!
+                    Parallel.forEachChunk(chunks, minimumPerChunk: 1) { range in
+                        for chunk in range {
+                            var least = Double.infinity, largest = -Double.infinity
+                            for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
+                                let v = s[i]
+                                least = Swift.min(least, v)
+                                largest = Swift.max(largest, v)
+                                o[i] = offset + scale * log(v)
+                            }
+                            l[chunk] = least
+                            h[chunk] = largest
+                        }
+                    }
+                }
             }
-            out = next
+        }
+        return (out, lows.min()!, highs.max()!)
+    }
+
+    /// `scale * a[i] / b[i]`, split over the cores.
+    static func quotients(_ a: UnsafeBufferPointer<Double>, _ b: [Double], scale: Double) -> [Double] {
+        var out = [Double](unsafeUninitializedCapacity: a.count) { _, initialized in initialized = a.count }
+        b.withUnsafeBufferPointer { y in
+            out.withUnsafeMutableBufferPointer { dst in
+                let p = a.baseAddress!, q = y.baseAddress!, o = dst.baseAddress!
+                Parallel.forEachChunk(a.count, minimumPerChunk: 32768) { range in
+                    for i in range { o[i] = scale * p[i] / q[i] }
+                }
+            }
         }
         return out
     }
 
     /// `exp(scale * x + shift)` for every value, vectorized (`VectorExp`) and split over the cores.
     static func exponentials(_ values: [Double], scale: Double, shift: Double) -> [Double] {
-        var out = [Double](repeating: 0, count: values.count)
-        values.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                let s = src.baseAddress!, o = dst.baseAddress!
-                Parallel.forEachChunk(values.count, minimumPerChunk: 32768) { range in
-                    for i in range { o[i] = VectorExp.exp(scale * s[i] + shift) }
-                }
-            }
+        [Double](unsafeUninitializedCapacity: values.count) { buffer, initialized in
+            exponentials(values, scale: scale, shift: shift, into: buffer.baseAddress!)
+            initialized = values.count
         }
-        return out
     }
 
-    /// `(min, max)` in one pass.
-    static func range(_ values: [Double]) -> (Double, Double) {
-        var lo = Double.infinity, hi = -Double.infinity
-        values.withUnsafeBufferPointer { b in
-            for v in b { lo = Swift.min(lo, v); hi = Swift.max(hi, v) }
-        }
-        return (lo, hi)
-    }
-
-    /// `values.map(transform)` split over the cores.
-    static func parallelMap(_ values: [Double], _ transform: (Double) -> Double) -> [Double] {
-        var out = [Double](repeating: 0, count: values.count)
+    /// `out[i] = exp(scale * values[i] + shift)`.
+    static func exponentials(_ values: [Double], scale: Double, shift: Double, into out: UnsafeMutablePointer<Double>) {
         values.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                let s = src.baseAddress!, o = dst.baseAddress!
-                Parallel.forEachChunk(values.count, minimumPerChunk: 16384) { range in
-                    for i in range { o[i] = transform(s[i]) }
-                }
+            let s = src.baseAddress!
+            Parallel.forEachChunk(values.count, minimumPerChunk: 32768) { range in
+                for i in range { out[i] = VectorExp.exp(scale * s[i] + shift) }
             }
         }
-        return out
     }
 }
 
@@ -222,29 +308,28 @@ struct MirrorExtension {
     }
 }
 
-/// FFT plans and heat symbols kept between Cole–Hopf solves: a solve checks a plan out (it owns
-/// it while it runs: plans are not for concurrent use) and returns it; at most four idle plans
-/// are kept, the most recently used, each with the symbol of the last `nu t` it served.
+/// FFT plans kept between Cole–Hopf solves: a solve checks a plan out (it owns it while it
+/// runs: plans are not for concurrent use) and returns it; at most four idle plans are kept, the
+/// most recently used.
 final class FFTPlanCache: @unchecked Sendable {
     static let shared = FFTPlanCache()
     static let capacity = 4
 
     private let lock = NSLock()
-    private var idle: [(plan: SpectralPlan, nuT: Double, symbol: [Double])] = []
+    private var idle: [BandLimitedSpectralPlan] = []
 
-    func withPlan<T>(for grid: Grid, nuT: Double, _ body: (SpectralPlan, [Double]) throws -> T) throws -> T {
+    func withPlan<T>(for grid: Grid, kept: [Int], _ body: (BandLimitedSpectralPlan) throws -> T) throws -> T {
         lock.lock()
-        let index = idle.lastIndex { $0.plan.grid == grid }
+        let index = idle.lastIndex { $0.grid == grid && $0.requestedModes == kept }
         let cached = index.map { idle.remove(at: $0) }
         lock.unlock()
-        let plan = try cached?.plan ?? SpectralPlan(grid: grid, kind: .periodic)
-        let symbol = cached?.nuT == nuT ? cached!.symbol : ColeHopfFFT.heatSymbol(plan, nuT: nuT)
+        let plan = try cached ?? BandLimitedSpectralPlan(grid: grid, kept: kept)
         defer {
             lock.lock()
-            idle.append((plan, nuT, symbol))
+            idle.append(plan)
             if idle.count > Self.capacity { idle.removeFirst() }
             lock.unlock()
         }
-        return try body(plan, symbol)
+        return try body(plan)
     }
 }

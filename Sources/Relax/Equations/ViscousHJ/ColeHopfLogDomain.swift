@@ -8,14 +8,27 @@ struct ColeHopfLogDomain {
     let setup: ColeHopf.Setup
     let options: ColeHopfOptions
 
-    /// The line layout of the pass along `axis` for values with oscillation `oscillation`.
-    func layout(axis: Int, coefficient c: Double, oscillation: Double) -> LineLayout {
+    /// The line layout of the pass along `axis` of `values` (shape `shape`).
+    func layout(axis: Int, coefficient c: Double, values: [Double], shape: ArrayShape) -> LineLayout {
         let working = setup.working
         if let padding = setup.padding {
             return .window(offset: padding.offsets[axis], count: padding.window.axes[axis].count)
         }
         // A source j can matter for output x only if c (x - y_j)^2 <= osc(a) + truncation.
-        let ghosts = Int(((oscillation + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
+        let oscillation = (values.max() ?? 0) - (values.min() ?? 0)
+        var ghosts = Int(((oscillation + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
+        if !LogGaussianPass.prefersSourceSums(coefficient: c) {
+            // The blocks share one layout: the reach the lines need (the source sums take each line's own).
+            let n = shape.dims[axis], step = shape.strides[axis]
+            var needed = 0
+            values.withUnsafeBufferPointer { v in
+                for l in 0..<shape.lineCount(along: axis) {
+                    needed = max(needed, LogGaussianPass.imageReach(v.baseAddress! + shape.lineStart(along: axis, line: l),
+                                                                    step: step, count: n, coefficient: c, cap: ghosts))
+                }
+            }
+            ghosts = needed
+        }
         switch working.boundary {
         case .periodic: return .periodic(ghosts: ghosts)
         case .neumann: return .mirror(ghosts: ghosts)
@@ -35,11 +48,10 @@ struct ColeHopfLogDomain {
         var averaged = lossPayloads
         var displacement = [[Double]?](repeating: nil, count: d)
         var passNotes: [String] = []
-        var pairs = (tilted: 0, normalized: 0, direct: 0)
+        var pairs = (tilted: 0, normalized: 0, direct: 0, terms: 0)
         for axis in stride(from: d - 1, through: 0, by: -1) {
             let c = beta * h[axis] * h[axis] / (2 * t)
-            let oscillation = (values.max() ?? 0) - (values.min() ?? 0)
-            let layout = layout(axis: axis, coefficient: c, oscillation: oscillation)
+            let layout = layout(axis: axis, coefficient: c, values: values, shape: shape)
             // The displacements of the axes already summed, when gradients are asked for.
             let carried = options.gradient ? (axis + 1)..<d : d..<d
             let payloads = averaged + carried.map { displacement[$0]! }
@@ -57,8 +69,13 @@ struct ColeHopfLogDomain {
             pairs.tilted += st.tiltedPairs
             pairs.normalized += st.normalizedPairs
             pairs.direct += st.directPairs
-            passNotes.append("\(Grid.axisNames[axis]): \(st.mode.rawValue) blocks of \(st.blockSize), \(st.tiltedPairs) tilted + "
-                             + "\(st.normalizedPairs) normalized + \(st.directPairs) direct block pairs")
+            pairs.terms += st.terms
+            if st.mode == .sourceSums {
+                passNotes.append("\(Grid.axisNames[axis]): source by source, \(st.terms) significant terms")
+            } else {
+                passNotes.append("\(Grid.axisNames[axis]): \(st.mode.rawValue) blocks of \(st.blockSize), \(st.tiltedPairs) tilted + "
+                                 + "\(st.normalizedPairs) normalized + \(st.directPairs) direct block pairs")
+            }
         }
         let window = setup.window
         precondition(shape.dims == window.shape)
@@ -73,6 +90,7 @@ struct ColeHopfLogDomain {
         report.diagnostics["tilted_block_pairs"] = Double(pairs.tilted)
         report.diagnostics["normalized_block_pairs"] = Double(pairs.normalized)
         report.diagnostics["direct_block_pairs"] = Double(pairs.direct)
+        report.diagnostics["source_sum_terms"] = Double(pairs.terms)
         return ColeHopfSolution(
             f: setup.windowSamples, u: u, gradient: gradient,
             averagedLossGradient: options.averagedLossGradient ? averaged.map { Field(grid: window, values: $0) } : nil,

@@ -36,6 +36,25 @@ enum LineLayout: Sendable, Equatable {
         }
     }
 
+    /// Copies the `sourceCount` sources of a line of `n` nodes, `step` apart from `line`, to `out`.
+    func gather(_ line: UnsafePointer<Double>, step: Int, lineLength n: Int, into out: UnsafeMutablePointer<Double>) {
+        let sources = sourceCount(lineLength: n)
+        switch self {
+        case .window:
+            for j in 0..<sources { out[j] = line[j * step] }
+        case let .periodic(g):
+            // Source j reads node (j - g) mod n: runs of consecutive nodes.
+            var node = ((-g) % n + n) % n
+            for j in 0..<sources {
+                out[j] = line[node * step]
+                node += 1
+                if node == n { node = 0 }
+            }
+        case .mirror:
+            for j in 0..<sources { out[j] = line[node(ofSource: j, lineLength: n) * step] }
+        }
+    }
+
     /// Whether source `j` is a reflected image (a `mirror` image beyond an end node): payloads
     /// that are odd under the reflection (the loss gradient along this axis) change sign there.
     @inline(__always)

@@ -12,7 +12,12 @@ import Foundation
 /// Stable for every dynamic range: each output is shifted by its largest term
 /// `m_i = max_j a_j - c (x_i - y_j)^2` (the 1-D Hopf–Lax value of `-a`, from `LowerEnvelope`,
 /// O(N)), so every term is `<= 1` and the sum is `>= 1`; terms below `exp(-truncation)`
-/// relative are dropped. Sources and outputs are cut into blocks of `s` cells; a pair of blocks
+/// relative are dropped. Periodic and mirror images reach only as far as a source can matter
+/// (`imageReach`).
+///
+/// Narrow kernels (`sqrt(truncation/c) <= 50` cells) are summed source by source over exactly
+/// the significant terms (`LogGaussianSourceSums`). Wider ones use blocks: sources and outputs
+/// are cut into blocks of `s` cells; a pair of blocks
 /// is skipped when `A_B - c dist(x_i, B)^2 - m_i < -truncation` for all its outputs
 /// (`A_B = max_B a`). With `p, q` the centred offsets in blocks whose centres are `Delta` apart,
 ///
@@ -32,8 +37,9 @@ import Foundation
 ///   `<= 1` and output factors `<= exp(c (s-1)^2)`, for any `Delta` (prox points far away in
 ///   units of the kernel width, large beta).
 /// Block size: dense blocks of up to 128 cells with `c (s-1)^2 <= 40`; wide kernels
-/// (`sqrt(2/c) >= 255` cells) use low-rank blocks with `c (s-1)^2 <= 2`; kernels narrower than
-/// a third of a cell are summed term by term (one `exp` per term, blocks of 4 for pruning).
+/// (`sqrt(2/c) >= 255` cells) use low-rank blocks with `c (s-1)^2 <= 2`; when the blocks are
+/// forced (`sourceSums: false`) for a kernel narrower than a third of a cell, pairs are summed
+/// term by term (one `exp` per term, blocks of 4 for pruning).
 /// All terms are positive, so sums and means carry relative rounding errors of a few ulps
 /// (`~3e-14` with low-rank blocks).
 ///
@@ -44,6 +50,40 @@ struct LogGaussianPass {
     /// `c = beta h^2 / (2 t)` in cell units.
     let coefficient: Double
     let layout: LineLayout
+    /// Forces the source-by-source sums (true) or the blocks (false); nil chooses by the kernel width.
+    var sourceSums: Bool? = nil
+
+    /// The source-by-source sums (`LogGaussianSourceSums`) cost one `exp` per significant term;
+    /// the blocks `s` multiply-adds per term of a padded block but one `exp` per pair. Narrow
+    /// kernels, whose significant window `2 sqrt(truncation / c)` spans at most ~100 cells, go
+    /// source by source.
+    static let sourceSumsMaximumReach = 50.0
+    static func prefersSourceSums(coefficient c: Double) -> Bool {
+        (truncation / c).squareRoot() <= sourceSumsMaximumReach
+    }
+
+    /// How many periodic or mirror images a line of `n` values (`step` apart) needs on each
+    /// side, at most `cap`. A source at distance `d` from output `i` can carry its largest term
+    /// or a significant one only if `a_j - c d^2 >= m_i - truncation >= a_i - truncation`
+    /// (output `i`'s own node is among the sources), so `c d^2 <= max a - a_i + truncation`: the
+    /// images must reach `max_i floor(sqrt((max a - a_i + truncation)/c)) + 1 - dist(i, end)`.
+    /// Only outputs within `cap` of an end can need more than none; a square root only where the
+    /// squared reach beats the need so far.
+    static func imageReach(_ values: UnsafePointer<Double>, step: Int, count n: Int, coefficient c: Double,
+                           cap: Int) -> Int {
+        var top = -Double.infinity
+        for i in 0..<n { top = max(top, values[i * step]) }
+        let inverse = 1 / c
+        var needed = 0
+        for i in 0..<min(n, cap) {
+            let lowest = min(values[i * step], values[(n - 1 - i) * step])
+            let squared = (top - lowest + truncation) * inverse
+            let beat = Double(needed + i)
+            guard squared >= beat * beat else { continue }
+            needed = max(needed, Int(squared.squareRoot()) + 1 - i)
+        }
+        return min(cap, needed)
+    }
 
     /// Terms below `exp(-truncation)` times a point's largest term are dropped: at most
     /// `N exp(-46) ~ 1e-20 N` relative.
@@ -58,6 +98,8 @@ struct LogGaussianPass {
 
     enum Mode: String, Sendable {
         case dense, lowRank = "low-rank", direct
+        /// `LogGaussianSourceSums`: the significant terms source by source.
+        case sourceSums = "source-sum"
     }
 
     struct Statistics: Sendable, Equatable {
@@ -66,6 +108,8 @@ struct LogGaussianPass {
         var tiltedPairs = 0
         var normalizedPairs = 0
         var directPairs = 0
+        /// Terms summed by `sourceSums`.
+        var terms = 0
     }
 
     struct Result {
@@ -82,11 +126,17 @@ struct LogGaussianPass {
     /// Payloads flagged in `oddPayloads` change sign at reflected (mirror) images.
     func run(shape: ArrayShape, axis: Int, logValues: [Double], payloads: [[Double]], oddPayloads: [Bool]? = nil,
              displacement: Bool) -> Result {
+        let odd = oddPayloads ?? [Bool](repeating: false, count: payloads.count)
+        if sourceSums ?? Self.prefersSourceSums(coefficient: coefficient) {
+            return LogGaussianSourceSums(coefficient: coefficient, layout: layout)
+                .run(shape: shape, axis: axis, logValues: logValues, payloads: payloads, oddPayloads: odd,
+                     displacement: displacement)
+        }
         let run = PassRun(c: coefficient, layout: layout, shape: shape, axis: axis,
                           payloadCount: payloads.count, displacement: displacement)
         run.envelope(logValues)
         run.chooseBlocks()
-        run.prepareBlocks(payloads, odd: oddPayloads ?? [Bool](repeating: false, count: payloads.count))
+        run.prepareBlocks(payloads, odd: odd)
         run.enumeratePairs()
         run.accumulate()
         return run.finish()
@@ -161,8 +211,9 @@ private final class PassRun {
         offset = layout.outputOffset
         self.payloadCount = payloadCount
         wantDisplacement = displacement
-        a = ScratchBuffer(count: lines * sources, repeating: 0)
-        m = ScratchBuffer(count: lines * outputs, repeating: 0)
+        // Written in full by `envelope` before any read.
+        a = ScratchBuffer(uninitializedCount: lines * sources)
+        m = ScratchBuffer(uninitializedCount: lines * outputs)
     }
 
     var columnsPerPair: Int { 1 + (wantDisplacement ? 1 : 0) + payloadCount }
@@ -172,24 +223,8 @@ private final class PassRun {
 
     /// Copies line `l` of `values` (along `axis`) into `out[0..<sources]`, extended by the layout.
     func extend(_ values: UnsafePointer<Double>, line l: Int, into out: UnsafeMutablePointer<Double>) {
-        let start = shape.lineStart(along: axis, line: l)
-        let step = shape.strides[axis]
-        let n = lineLength
-        let line = values + start
-        switch layout {
-        case .window:
-            for j in 0..<sources { out[j] = line[j * step] }
-        case let .periodic(g):
-            // Source j reads node (j - g) mod n: runs of consecutive nodes.
-            var node = ((-g) % n + n) % n
-            for j in 0..<sources {
-                out[j] = line[node * step]
-                node += 1
-                if node == n { node = 0 }
-            }
-        case .mirror:
-            for j in 0..<sources { out[j] = line[layout.node(ofSource: j, lineLength: n) * step] }
-        }
+        layout.gather(values + shape.lineStart(along: axis, line: l), step: shape.strides[axis], lineLength: lineLength,
+                      into: out)
     }
 
     /// The distance in cells from position `x` to source block `b`.
@@ -258,17 +293,27 @@ private final class PassRun {
     // MARK: Phase 2: block maxima, weights, output factors
 
     func prepareBlocks(_ payloads: [[Double]], odd: [Bool]) {
-        blockMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
-        prefixMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
-        suffixMax = ScratchBuffer(count: lines * sourceBlocks, repeating: 0)
+        blockMax = ScratchBuffer(uninitializedCount: lines * sourceBlocks)
+        prefixMax = ScratchBuffer(uninitializedCount: lines * sourceBlocks)
+        suffixMax = ScratchBuffer(uninitializedCount: lines * sourceBlocks)
         weights = ScratchBuffer(count: lines * blockStride, repeating: 0)
-        outputMid = ScratchBuffer(count: lines * outputBlocks, repeating: 0)
+        outputMid = ScratchBuffer(uninitializedCount: lines * outputBlocks)
         outputFactor = ScratchBuffer(count: total, repeating: 0)
         rangeOK = ScratchBuffer(count: lines * outputBlocks, repeating: true)
-        Parallel.forEachChunk(lines, minimumPerChunk: max(1, 8192 / max(1, sources))) { range in
-            for l in range {
-                prepareSourceBlocks(l)
-                prepareOutputBlocks(l)
+        if lines >= Parallel.workers {
+            Parallel.forEachChunk(lines, minimumPerChunk: max(1, 8192 / max(1, sources))) { range in
+                for l in range {
+                    prepareSourceBlocks(l, range: 0..<sourceBlocks)
+                    prepareOutputBlocks(l, range: 0..<outputBlocks)
+                    prepareMaxima(l)
+                }
+            }
+        } else {
+            // Few long lines (1-D): split each line's blocks over the cores instead.
+            for l in 0..<lines {
+                Parallel.forEachChunk(sourceBlocks, minimumPerChunk: max(1, 8192 / s)) { prepareSourceBlocks(l, range: $0) }
+                Parallel.forEachChunk(outputBlocks, minimumPerChunk: max(1, 8192 / s)) { prepareOutputBlocks(l, range: $0) }
+                prepareMaxima(l)
             }
         }
         payloadSources = ScratchBuffer(count: payloadCount * lines * blockStride, repeating: 0)
@@ -288,31 +333,39 @@ private final class PassRun {
         if mode != .direct { kernel = GaussianBlockKernel(size: s, coefficient: c, lowRank: mode == .lowRank) }
     }
 
-    func prepareSourceBlocks(_ l: Int) {
+    /// `A_B` and the weights `exp(a_j - A_B)` of the source blocks `range` of line `l`.
+    func prepareSourceBlocks(_ l: Int, range: Range<Int>) {
         let src = a.base + l * sources
         let top = blockMax.base + l * sourceBlocks
-        let prefix = prefixMax.base + l * sourceBlocks, suffix = suffixMax.base + l * sourceBlocks
         let w = weights.base + l * blockStride
-        let s = self.s, sources = self.sources, sourceBlocks = self.sourceBlocks
-        for b in 0..<sourceBlocks {
+        let s = self.s, sources = self.sources
+        for b in range {
             let lo = b * s, hi = min(lo + s, sources)
             var largest = -Double.infinity
             for j in lo..<hi { largest = max(largest, src[j]) }
             top[b] = largest
             VectorExp.apply(src + lo, shift: -largest, into: w + lo, count: hi - lo)
         }
+    }
+
+    /// The prefix and suffix maxima of `A_B` along line `l`.
+    func prepareMaxima(_ l: Int) {
+        let top = blockMax.base + l * sourceBlocks
+        let prefix = prefixMax.base + l * sourceBlocks, suffix = suffixMax.base + l * sourceBlocks
+        let sourceBlocks = self.sourceBlocks
         var run = -Double.infinity
         for b in 0..<sourceBlocks { run = max(run, top[b]); prefix[b] = run }
         run = -Double.infinity
         for b in stride(from: sourceBlocks - 1, through: 0, by: -1) { run = max(run, top[b]); suffix[b] = run }
     }
 
-    func prepareOutputBlocks(_ l: Int) {
+    /// `M_I`, the range check and the factors `exp(M_I - m_i)` of the output blocks `range` of line `l`.
+    func prepareOutputBlocks(_ l: Int, range: Range<Int>) {
         let mLine = m.base + l * outputs
         let mids = outputMid.base + l * outputBlocks, fits = rangeOK.base + l * outputBlocks
         let factor = outputFactor.base + l * outputs
         let s = self.s, outputs = self.outputs
-        for block in 0..<outputBlocks {
+        for block in range {
             let lo = block * s, hi = min(lo + s, outputs)
             var top = -Double.infinity, bottom = Double.infinity
             for i in lo..<hi { top = max(top, mLine[i]); bottom = min(bottom, mLine[i]) }
@@ -477,9 +530,10 @@ private final class PassRun {
                 last += 1
             }
             if x.count < columns * s {
-                x = ScratchBuffer(count: columns * s, repeating: 0)
-                y = ScratchBuffer(count: columns * s, repeating: 0)
-                z = ScratchBuffer(count: kernel?.scratchCount(columns: columns) ?? 0, repeating: 0)
+                // Written in full before they are read (gatherBlock, then the products).
+                x = ScratchBuffer(uninitializedCount: columns * s)
+                y = ScratchBuffer(uninitializedCount: columns * s)
+                z = ScratchBuffer(uninitializedCount: kernel?.scratchCount(columns: columns) ?? 0)
             }
             let batch = first..<last
             if columns > 0, let kernel {
@@ -651,27 +705,33 @@ private final class PassRun {
     func finish() -> LogGaussianPass.Result {
         let outShape = shape.replacing(axis: axis, with: outputs)
         let step = outShape.strides[axis]
-        let values = ScratchBuffer<Double>(count: outShape.count, repeating: 0)
-        let disp = ScratchBuffer<Double>(count: wantDisplacement ? outShape.count : 0, repeating: 0)
-        let means = ScratchBuffer<Double>(count: payloadCount * outShape.count, repeating: 0)
         let n = outShape.count
-        Parallel.forEachChunk(lines, minimumPerChunk: max(1, 16384 / max(1, outputs))) { range in
-            for l in range {
-                let start = outShape.lineStart(along: axis, line: l)
-                for i in 0..<outputs {
-                    let k = l * outputs + i
+        let outputs = self.outputs, payloadCount = self.payloadCount, total = self.total
+        let wantDisplacement = self.wantDisplacement
+        let (sum, displacementSum, payloadSums, m) = (self.sum, self.displacementSum, self.payloadSums, self.m)
+        let fields = 1 + (wantDisplacement ? 1 : 0) + payloadCount
+        // Split over outputs (not lines): 1-D passes have one line.
+        let arrays = filledArrays(fields, length: n) { out in
+            Parallel.forEachChunk(total, minimumPerChunk: 16384) { range in
+                var l = range.lowerBound / outputs, i = range.lowerBound % outputs
+                var start = outShape.lineStart(along: axis, line: l)
+                for k in range {
                     let weight = sum[k]
                     let at = start + i * step
-                    values[at] = m[k] + log(weight)
-                    if wantDisplacement { disp[at] = displacementSum[k] / weight }
-                    for p in 0..<payloadCount { means[p * n + at] = payloadSums[p * total + k] / weight }
+                    out[0][at] = m[k] + log(weight)
+                    if wantDisplacement { out[1][at] = displacementSum[k] / weight }
+                    for p in 0..<payloadCount { out[fields - payloadCount + p][at] = payloadSums[p * total + k] / weight }
+                    i += 1
+                    if i == outputs {
+                        i = 0
+                        l += 1
+                        if l < lines { start = outShape.lineStart(along: axis, line: l) }
+                    }
                 }
             }
         }
-        let all = means.array
         return LogGaussianPass.Result(
-            shape: outShape, logValues: values.array,
-            payloads: (0..<payloadCount).map { Array(all[($0 * n)..<(($0 + 1) * n)]) },
-            displacement: wantDisplacement ? disp.array : nil, statistics: statistics)
+            shape: outShape, logValues: arrays[0], payloads: Array(arrays.suffix(payloadCount)),
+            displacement: wantDisplacement ? arrays[1] : nil, statistics: statistics)
     }
 }

@@ -1,0 +1,463 @@
+import Foundation
+
+/// `LogGaussianPass` for narrow kernels, term by term but only over the terms that matter:
+///
+///     b_i = log sum_j exp(a_j - c (x_i - y_j)^2),   shifted by m_i = max_j a_j - c (x_i - y_j)^2,
+///
+/// with the means of the displacement `x_i - y_j` and of payloads under the same weights.
+///
+/// The significant terms are found source by source, with a proof instead of a search. For a
+/// source `j` the gap to the envelope `g_j(x) = m(x) - a_j + c (x - y_j)^2` is a maximum of
+/// functions affine in `x` (`m(x) = max_k a_k - c (x - y_k)^2`, and `-c (x - y_k)^2 + c (x - y_j)^2`
+/// is affine), so it is convex, and at an output `i` whose largest term is source `p_i` the
+/// affine piece of `p_i` touches it: `2c (p_i - y_j)` is a subgradient there. Hence with `i*` the
+/// first output with `p_i >= j` (the prox map is found by the lower envelope), `g_j` does not
+/// increase to the left of `i* - 1` nor to the right of `i*` from those points: its least value
+/// over the outputs is `min(g_j(i* - 1), g_j(i*))`, and the outputs where `g_j <= truncation`
+/// form one interval around it, found by walking out until `g_j` exceeds the truncation. Every
+/// dropped term is below `exp(-truncation)` of its output's largest term (which is 1): the
+/// truncation of the block path, with no block padding and no exponent computed in vain.
+///
+/// Work per line: `O(sources + outputs)` for the envelope and the scan, plus one `exp` and a few
+/// multiply-adds per kept term. Kept terms per output: about `2 sqrt(truncation / c_eff)`, where
+/// `c_eff = c (1 + t f''(prox))` is the curvature of the exponent at the prox point (`~5` on the
+/// 2-D benchmark at beta = 1e4), plus the near-ties where two prox points compete.
+struct LogGaussianSourceSums {
+    let coefficient: Double
+    let layout: LineLayout
+
+    /// Lines along a strided axis are processed in groups of this many neighbours, gathered
+    /// into and scattered from a contiguous tile: whole cache lines are read and written.
+    static let groupSize = 32
+
+    /// The pass along `axis` of `shape` (see `LogGaussianPass.run`).
+    func run(shape: ArrayShape, axis: Int, logValues: [Double], payloads: [[Double]], oddPayloads: [Bool],
+             displacement wantDisplacement: Bool) -> LogGaussianPass.Result {
+        let n = shape.dims[axis]
+        let lines = shape.lineCount(along: axis)
+        let sources = layout.sourceCount(lineLength: n)
+        let outputs = layout.outputCount(lineLength: n)
+        let outShape = shape.replacing(axis: axis, with: outputs)
+        let inStep = shape.strides[axis], outStep = outShape.strides[axis]
+        let group = inStep == 1 ? 1 : Self.groupSize
+        // Rows of the tiles a little longer than the lines: power-of-two pitches would map a
+        // column of the tile to one cache set.
+        let inPitch = n + 8 + n % 2, outPitch = outputs + 8 + outputs % 2
+        let groups = (lines + group - 1) / group
+        let payloadCount = payloads.count
+        let total = outShape.count
+        // Fields written per output: log value, displacement, payload means.
+        let fields = 1 + (wantDisplacement ? 1 : 0) + payloadCount
+        let terms = ScratchBuffer<Int>(count: groups, repeating: 0)
+        let ratios = RatioTable(coefficient: coefficient)
+        let arrays = filledArrays(fields, length: total) { results in
+        withBaseAddresses([logValues] + payloads) { inputs in
+            Parallel.forEachChunk(groups, minimumPerChunk: max(1, 8192 / max(1, sources * group))) { range in
+                let line = LineWork(sources: sources, outputs: outputs, payloads: payloadCount, ratios: ratios)
+                let inTile = UnsafeMutablePointer<Double>.allocate(capacity: group * inPitch * (1 + payloadCount))
+                let outTile = UnsafeMutablePointer<Double>.allocate(capacity: group * outPitch * fields)
+                defer {
+                    line.deallocate()
+                    inTile.deallocate()
+                    outTile.deallocate()
+                }
+                for g in range {
+                    let first = g * group, width = min(group, lines - first)
+                    let inStarts = (0..<width).map { shape.lineStart(along: axis, line: first + $0) }
+                    let outStarts = (0..<width).map { outShape.lineStart(along: axis, line: first + $0) }
+                    for (k, input) in inputs.enumerated() {
+                        transpose(from: input, starts: inStarts, step: inStep, count: n, pitch: inPitch,
+                                  into: inTile + k * group * inPitch)
+                    }
+                    var kept = 0
+                    for w in 0..<width {
+                        let own = lineLayout(inTile + w * inPitch, count: n)
+                        let count = own.sourceCount(lineLength: n)
+                        own.gather(inTile + w * inPitch, step: 1, lineLength: n, into: line.a)
+                        for p in 0..<payloadCount {
+                            let target = line.payloadSources + p * sources
+                            own.gather(inTile + (p + 1) * group * inPitch + w * inPitch, step: 1, lineLength: n,
+                                       into: target)
+                            guard oddPayloads[p] else { continue }
+                            for j in 0..<count where own.isReflected(source: j, lineLength: n) { target[j] = -target[j] }
+                        }
+                        kept += line.run(sources: count, c: coefficient, offset: own.outputOffset,
+                                         displacement: wantDisplacement)
+                        line.finish(into: outTile + w * outPitch, fieldStride: group * outPitch,
+                                    displacement: wantDisplacement)
+                    }
+                    terms[g] = kept
+                    for (k, result) in results.enumerated() {
+                        transpose(back: outTile + k * group * outPitch, starts: outStarts, step: outStep, count: outputs,
+                                  pitch: outPitch, into: result)
+                    }
+                }
+            }
+        }
+        }
+        var statistics = LogGaussianPass.Statistics()
+        statistics.mode = .sourceSums
+        statistics.terms = terms.array.reduce(0, +)
+        return LogGaussianPass.Result(
+            shape: outShape, logValues: arrays[0], payloads: Array(arrays.suffix(payloadCount)),
+            displacement: wantDisplacement ? arrays[1] : nil, statistics: statistics)
+    }
+
+    /// The layout for one line: periodic and mirror images only as far as a source can matter
+    /// (`LogGaussianPass.imageReach`).
+    private func lineLayout(_ values: UnsafePointer<Double>, count n: Int) -> LineLayout {
+        switch layout {
+        case .window: return layout
+        case let .periodic(g):
+            return .periodic(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g))
+        case let .mirror(g):
+            return .mirror(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g))
+        }
+    }
+
+    /// Copies `starts.count` lines of `count` values, `step` apart, into rows of `tile`, `pitch` apart.
+    private func transpose(from input: UnsafePointer<Double>, starts: [Int], step: Int, count: Int, pitch: Int,
+                           into tile: UnsafeMutablePointer<Double>) {
+        let width = starts.count
+        if width == 1 {
+            let line = input + starts[0]
+            for q in 0..<count { tile[q] = line[q * step] }
+            return
+        }
+        for q in 0..<count {
+            for w in 0..<width { tile[w * pitch + q] = input[starts[w] + q * step] }
+        }
+    }
+
+    /// The inverse of `transpose(from:...)`.
+    private func transpose(back tile: UnsafePointer<Double>, starts: [Int], step: Int, count: Int, pitch: Int,
+                           into output: UnsafeMutablePointer<Double>) {
+        let width = starts.count
+        if width == 1 {
+            let line = output + starts[0]
+            for q in 0..<count { line[q * step] = tile[q] }
+            return
+        }
+        for q in 0..<count {
+            for w in 0..<width { output[starts[w] + q * step] = tile[w * pitch + q] }
+        }
+    }
+}
+
+/// `exp(-2c delta)` for the integer offsets `|delta| <= 23/c + 2`: the ratios of the geometric
+/// sequences of terms (a ratio of two terms within `[exp(-truncation), 1]` has `2c |delta| <= 46`).
+private struct RatioTable: @unchecked Sendable {
+    let reach: Int
+    let values: [Double]
+
+    init(coefficient c: Double) {
+        reach = Int(min(1e6, (LogGaussianPass.truncation / (2 * c)).rounded(.up))) + 2
+        values = (-reach...reach).map { VectorExp.exp(-2 * c * Double($0)) }
+    }
+}
+
+/// The buffers of one line and the source-by-source accumulation.
+private struct LineWork {
+    let sources: Int
+    let outputs: Int
+    let payloads: Int
+    let a: UnsafeMutablePointer<Double>
+    let m: UnsafeMutablePointer<Double>
+    let sum: UnsafeMutablePointer<Double>
+    let displacement: UnsafeMutablePointer<Double>
+    let payloadSources: UnsafeMutablePointer<Double>
+    let payloadSums: UnsafeMutablePointer<Double>
+    let negated: UnsafeMutablePointer<Double>
+    let weights: UnsafeMutablePointer<Double>
+    let prox: UnsafeMutablePointer<Int32>
+    /// The first and last output of the run of equal prox index each output belongs to.
+    let runFirst: UnsafeMutablePointer<Int32>
+    let runLast: UnsafeMutablePointer<Int32>
+    /// `exp(eps_k)` and `exp(-eps_k)` at the boundary between outputs `k` and `k + 1` of two runs.
+    let boundaryFactor: UnsafeMutablePointer<Double>
+    let inverseBoundaryFactor: UnsafeMutablePointer<Double>
+    let vertices: UnsafeMutablePointer<Int32>
+    let crossings: UnsafeMutablePointer<Double>
+
+    let ratios: RatioTable
+
+    /// Steps of the geometric recurrence between two exponentials (bounds its rounding error).
+    static let recurrenceSteps = 64
+
+    init(sources: Int, outputs: Int, payloads: Int, ratios: RatioTable) {
+        self.ratios = ratios
+        self.sources = sources
+        self.outputs = outputs
+        self.payloads = payloads
+        a = .allocate(capacity: sources)
+        m = .allocate(capacity: outputs)
+        sum = .allocate(capacity: outputs)
+        displacement = .allocate(capacity: outputs)
+        payloadSources = .allocate(capacity: max(1, payloads * sources))
+        payloadSums = .allocate(capacity: max(1, payloads * outputs))
+        negated = .allocate(capacity: sources)
+        weights = .allocate(capacity: outputs)
+        prox = .allocate(capacity: outputs)
+        runFirst = .allocate(capacity: outputs)
+        runLast = .allocate(capacity: outputs)
+        boundaryFactor = .allocate(capacity: outputs)
+        inverseBoundaryFactor = .allocate(capacity: outputs)
+        vertices = .allocate(capacity: sources)
+        crossings = .allocate(capacity: sources + 1)
+    }
+
+    func deallocate() {
+        for p in [a, m, sum, displacement, payloadSources, payloadSums, negated, weights, crossings, boundaryFactor,
+                  inverseBoundaryFactor] { p.deallocate() }
+        for p in [prox, runFirst, runLast, vertices] { p.deallocate() }
+    }
+
+    /// The envelope `m`, its prox indices, and the sums over the significant terms of every
+    /// source; returns the number of terms kept.
+    func run(sources: Int, c: Double, offset: Int, displacement wantDisplacement: Bool) -> Int {
+        for j in 0..<sources { negated[j] = -a[j] }
+        LowerEnvelope.transform(negated, count: sources, offset: -offset, a: c, queries: outputs, out: m,
+                                argmin: prox, vertices: vertices, crossings: crossings)
+        for i in 0..<outputs { m[i] = -m[i] }
+        findRuns(c: c, offset: offset)
+        sum.update(repeating: 0, count: outputs)
+        if wantDisplacement { displacement.update(repeating: 0, count: outputs) }
+        if payloads > 0 { payloadSums.update(repeating: 0, count: payloads * outputs) }
+        let tau = LogGaussianPass.truncation
+        let m = self.m, a = self.a, outputs = self.outputs
+        var kept = 0
+        var next = 0                                   // the first output with prox >= j
+        for j in 0..<sources {
+            while next < outputs && Int(prox[next]) < j { next += 1 }
+            let aj = a[j]
+            // The gap g_j(i) = m_i - (a_j - c d^2), d = x_i - y_j in cells, at the two outputs
+            // around the prox crossing: the least gaps of source j.
+            var start = -1
+            if next > 0 {
+                let d = Double(next - 1 + offset - j)
+                if m[next - 1] - (aj - c * (d * d)) <= tau { start = next - 1 }
+            }
+            if start < 0 && next < outputs {
+                let d = Double(next + offset - j)
+                if m[next] - (aj - c * (d * d)) <= tau { start = next }
+            }
+            guard start >= 0 else { continue }
+            kept += sweep(source: j, from: start, forward: true, c: c, offset: offset, displacement: wantDisplacement)
+            if start > 0 {
+                kept += sweep(source: j, from: start - 1, forward: false, c: c, offset: offset,
+                              displacement: wantDisplacement)
+            }
+        }
+        return kept
+    }
+
+    /// Writes `m + log(sum)`, then the mean displacement (if asked for) and the payload means,
+    /// `fieldStride` apart.
+    func finish(into out: UnsafeMutablePointer<Double>, fieldStride: Int, displacement wantDisplacement: Bool) {
+        for i in 0..<outputs { out[i] = m[i] + log(sum[i]) }
+        var field = out + fieldStride
+        if wantDisplacement {
+            for i in 0..<outputs { field[i] = displacement[i] / sum[i] }
+            field += fieldStride
+        }
+        for p in 0..<payloads {
+            let acc = payloadSums + p * outputs
+            for i in 0..<outputs { field[i] = acc[i] / sum[i] }
+            field += fieldStride
+        }
+    }
+
+    /// `runFirst` and `runLast` of every output, and the boundary factors.
+    func findRuns(c: Double, offset: Int) {
+        for k in 0..<(outputs - 1) where prox[k] != prox[k + 1] {
+            let p = Int(prox[k]), q = Int(prox[k + 1])
+            let eps = (a[p] - a[q]) + c * Double(p - q) * Double(2 * (k + 1 + offset) - p - q)
+            // eps <= 0 in exact arithmetic (m is the envelope); the inverse is exact to an ulp.
+            let factor = abs(eps) <= 700 ? VectorExp.exp(eps) : 0
+            boundaryFactor[k] = factor
+            inverseBoundaryFactor[k] = factor > 0 ? 1 / factor : 0
+        }
+        var first = 0
+        for i in 0..<outputs {
+            if i > 0 && prox[i] != prox[i - 1] { first = i }
+            runFirst[i] = Int32(truncatingIfNeeded: first)
+        }
+        var last = outputs - 1
+        for i in stride(from: outputs - 1, through: 0, by: -1) {
+            if i < outputs - 1 && prox[i] != prox[i + 1] { last = i }
+            runLast[i] = Int32(truncatingIfNeeded: last)
+        }
+    }
+
+    /// Adds source `j`'s terms to the outputs from `start` on (forward) or down from `start`
+    /// (backward) while its gap stays within the truncation; returns the number of terms.
+    ///
+    /// On a run of outputs sharing the prox index `p`, `m_i = a_p - c (x_i - p)^2`, so the
+    /// exponent `a_j - c (x_i - y_j)^2 - m_i` is affine in `i` with slope `-2c (p - y_j)`: the
+    /// terms are a geometric sequence (ratio `exp(-2c (p - y_j))` from `RatioTable`), and where
+    /// the exponent leaves `[-truncation, 0]` follows from the slope. From one run to the next
+    /// (`p` to `p'` after output `k`) the exponent changes by `2c (y_j - p) + eps_k` with
+    /// `eps_k = a_p - a_p' + c (p - p')(2 x_{k+1} - p - p')` (`boundaryFactor`), so the sequence
+    /// carries over without an `exp`. The exponent itself is recomputed at every run, and an
+    /// exact exponential restarts the sequence after `recurrenceSteps` terms, so rounding grows
+    /// by at most about `recurrenceSteps` ulps (plus the rounding of the `eps_k`, a few ulps of
+    /// `|a|`). The sweep stops where the gap exceeds the truncation, beyond which it only grows
+    /// (convexity, see the type).
+    @inline(__always)
+    func sweep(source j: Int, from start: Int, forward: Bool, c: Double, offset: Int,
+               displacement wantDisplacement: Bool) -> Int {
+        let tau = LogGaussianPass.truncation
+        let aj = a[j]
+        let step = forward ? 1 : -1
+        let reach = ratios.reach
+        var k = start
+        var count = 0
+        var carried = 0.0            // the term at k carried over from the previous run (0: none)
+        var sinceExact = 0
+        while k >= 0 && k < outputs {
+            let end = Int(forward ? runLast[k] : runFirst[k])          // the run's far end
+            let p = Int(prox[k])
+            let d0 = Double(k + offset - j)
+            let exponent = (aj - c * (d0 * d0)) - m[k]
+            guard exponent >= -tau else { break }
+            // The exponent changes by `slope` per step in the sweep's direction.
+            let index = forward ? p - j : j - p                            // slope = -2c index
+            let slope = -2 * c * Double(index)
+            var steps = min(abs(end - k), Self.recurrenceSteps - 1)
+            // (exponent + tau) / -slope >= 0: truncation toward zero is the floor.
+            if slope < 0 { steps = Int(min(Double(steps), (exponent + tau) / -slope)) }
+            let last = k + step * steps
+            // With a second term the slope lies within [-truncation, -exponent]: no overflow, and
+            // no subnormal terms.
+            var ratio = 0.0
+            if steps > 0 { ratio = abs(index) <= reach ? ratios.values[index + reach] : VectorExp.exp(slope) }
+            if carried == 0 || sinceExact >= Self.recurrenceSteps {
+                carried = VectorExp.exp(exponent)
+                sinceExact = 0
+            }
+            let final = terms(source: j, from: k, count: steps + 1, step: step, first: carried, ratio: ratio, d0: d0,
+                              displacement: wantDisplacement)
+            count += steps + 1
+            sinceExact += steps + 1
+            if last != end && steps < Self.recurrenceSteps - 1 { break }      // left the truncation inside the run
+            if last != end {
+                carried = 0                                                    // capped: restart exactly
+                k = last + step
+                continue
+            }
+            // Into the next run: the boundary between outputs b and b + 1.
+            let b = forward ? last : last - 1
+            guard b >= 0 && b + 1 < outputs else { break }
+            let q = Int(prox[forward ? last : last - 1])                      // the prox index the crossing uses
+            let toward = forward ? q - j : j - q
+            let boundary = forward ? boundaryFactor[b] : inverseBoundaryFactor[b]
+            carried = abs(toward) <= reach && boundary > 0 && boundary.isFinite
+                ? final * ratios.values[toward + reach] * boundary : 0
+            k = last + step
+        }
+        return count
+    }
+
+    /// `count` terms of a geometric sequence `first * ratio^n` at outputs `from + n * step`, as
+    /// two interleaved chains (ratio squared) so that the multiplications overlap.
+    /// Returns the last term.
+    @inline(__always)
+    func terms(source j: Int, from k0: Int, count: Int, step: Int, first: Double, ratio: Double, d0: Double,
+               displacement wantDisplacement: Bool) -> Double {
+        if payloads <= 1 {
+            let disp = wantDisplacement ? displacement + k0 : nil
+            let payload = payloads == 1 ? payloadSums + k0 : nil
+            let value = payloads == 1 ? payloadSources[j] : 0
+            if step == 1 {
+                return Self.accumulate(into: sum + k0, displacement: disp, payload: payload, value: value, step: 1,
+                                       count: count, first: first, ratio: ratio, d0: d0)
+            }
+            return Self.accumulate(into: sum + k0, displacement: disp, payload: payload, value: value, step: -1,
+                                   count: count, first: first, ratio: ratio, d0: d0)
+        }
+        let w = weights
+        var even = first, odd = first * ratio
+        let square = ratio * ratio
+        var n = 0
+        while n + 1 < count {
+            w[n] = even
+            w[n + 1] = odd
+            even *= square
+            odd *= square
+            n += 2
+        }
+        if n < count { w[n] = even }
+        var k = k0
+        for n in 0..<count {
+            sum[k] += w[n]
+            k += step
+        }
+        if wantDisplacement {
+            var k = k0, d = d0
+            let dStep = Double(step)
+            for n in 0..<count {
+                displacement[k] += w[n] * d
+                k += step
+                d += dStep
+            }
+        }
+        for p in 0..<payloads {
+            let value = payloadSources[p * sources + j]
+            let acc = payloadSums + p * outputs
+            var k = k0
+            for n in 0..<count {
+                acc[k] += w[n] * value
+                k += step
+            }
+        }
+        return w[count - 1]
+    }
+
+    /// `sum[n * step] += first * ratio^n`, and the same times `d0 + n * step` into
+    /// `displacement` and times `value` into `payload` when given, two chains at a time; `step`
+    /// is a literal at the call sites, so each is a tight loop. Returns the last term.
+    @inline(__always)
+    static func accumulate(into sum: UnsafeMutablePointer<Double>, displacement: UnsafeMutablePointer<Double>?,
+                           payload: UnsafeMutablePointer<Double>?, value: Double,
+                           step: Int, count: Int, first: Double, ratio: Double, d0: Double) -> Double {
+        var even = first, odd = first * ratio
+        let square = ratio * ratio
+        var n = 0
+        let dStep = Double(step)
+        var d = d0
+        // Pairs while more than two terms remain, then the last one or two.
+        while n + 2 < count {
+            sum[n * step] += even
+            sum[(n + 1) * step] += odd
+            if let displacement {
+                displacement[n * step] += even * d
+                displacement[(n + 1) * step] += odd * (d + dStep)
+            }
+            if let payload {
+                payload[n * step] += even * value
+                payload[(n + 1) * step] += odd * value
+            }
+            even *= square
+            odd *= square
+            d += 2 * dStep
+            n += 2
+        }
+        sum[n * step] += even
+        displacement?[n * step] += even * d
+        payload?[n * step] += even * value
+        guard n + 1 < count else { return even }
+        sum[(n + 1) * step] += odd
+        displacement?[(n + 1) * step] += odd * (d + dStep)
+        payload?[(n + 1) * step] += odd * value
+        return odd
+    }
+}
+
+/// Runs `body` with the base addresses of `arrays` (each valid for the duration of the call).
+private func withBaseAddresses<R>(_ arrays: [[Double]], _ body: ([UnsafePointer<Double>]) -> R) -> R {
+    func nest(_ index: Int, _ collected: [UnsafePointer<Double>]) -> R {
+        guard index < arrays.count else { return body(collected) }
+        return arrays[index].withUnsafeBufferPointer { nest(index + 1, collected + [$0.baseAddress!]) }
+    }
+    return nest(0, [])
+}
