@@ -51,15 +51,11 @@ public enum ConvexityAnalysis {
         return found
     }
 
-    /// Second differences `(u[i+1] - 2u[i] + u[i-1]) / h^2` at every node (zero-padded at
-    /// the ends of a non-periodic grid, where they are not defined).
+    /// Second differences `(u[i+1] - 2u[i] + u[i-1]) / h^2` at every node
+    /// (`Semiconcavity.secondDifferences`), zero at the ends of a non-periodic grid, where
+    /// they are not defined.
     static func secondDifferences(_ u: Field) -> [Double] {
-        let v = u.values, n = v.count, h = u.grid.spacing[0]
-        let periodic = u.grid.axes[0].periodic
-        return (0..<n).map { i in
-            if !periodic && (i == 0 || i == n - 1) { return 0 }
-            return (v[(i + 1) % n] - 2 * v[i] + v[(i + n - 1) % n]) / (h * h)
-        }
+        Semiconcavity.secondDifferences(u, axis: 0).values.map { $0.isNaN ? 0 : $0 }
     }
 
     /// The convex interval around each local minimum: the widest run of nodes around it where

@@ -79,21 +79,24 @@ public enum Semiconcavity {
         return worst
     }
 
-    /// The second difference `(u[i+1] - 2u[i] + u[i-1]) / h^2` along `axis` at every node;
-    /// `.nan` at the two end nodes of a non-periodic axis (the stencil does not fit).
-    public static func secondDifferences(_ u: Field, axis: Int) -> Field {
+    /// The second difference `(u[i+s] - 2u[i] + u[i-s]) / (s h)^2` along `axis` at every node,
+    /// `s = step` nodes apart (default 1; `step: 2` estimates the truncation error of `step: 1`,
+    /// which is 1/4 of its own at leading order); `.nan` at the `s` end nodes on each side of a
+    /// non-periodic axis (the stencil does not fit).
+    public static func secondDifferences(_ u: Field, axis: Int, step s: Int = 1) -> Field {
         let grid = u.grid
         let n = grid.axes[axis].count
         let periodic = grid.axes[axis].periodic
         let step = grid.strides[axis]
-        let scale = 1 / (grid.spacing[axis] * grid.spacing[axis])
+        let h = Double(s) * grid.spacing[axis]
+        let scale = 1 / (h * h)
         var out = [Double](repeating: .nan, count: grid.count)
         u.values.withUnsafeBufferPointer { v in
             for line in 0..<grid.lineCount(along: axis) {
                 let start = grid.lineStart(along: axis, line: line)
                 for i in 0..<n {
-                    if !periodic && (i == 0 || i == n - 1) { continue }
-                    let below = start + ((i + n - 1) % n) * step, above = start + ((i + 1) % n) * step
+                    if !periodic && (i < s || i >= n - s) { continue }
+                    let below = start + ((i + n - s % n) % n) * step, above = start + ((i + s) % n) * step
                     out[start + i * step] = (v[above] - 2 * v[start + i * step] + v[below]) * scale
                 }
             }
@@ -101,11 +104,11 @@ public enum Semiconcavity {
         return Field(grid: grid, values: out)
     }
 
-    /// The discrete Laplacian, the sum of the second differences along every axis; `.nan`
-    /// where any of them is undefined (the boundary nodes of non-periodic axes).
-    public static func laplacian(_ u: Field) -> Field {
-        var sum = secondDifferences(u, axis: 0)
-        for k in 1..<u.grid.dimension { sum = sum + secondDifferences(u, axis: k) }
+    /// The discrete Laplacian, the sum of the second differences (`step` nodes apart) along
+    /// every axis; `.nan` where any of them is undefined (near the ends of non-periodic axes).
+    public static func laplacian(_ u: Field, step: Int = 1) -> Field {
+        var sum = secondDifferences(u, axis: 0, step: step)
+        for k in 1..<u.grid.dimension { sum = sum + secondDifferences(u, axis: k, step: step) }
         return sum
     }
 
@@ -202,24 +205,65 @@ public enum Semiconcavity {
             throw RelaxError.invalidParameter(name: "node", value: "\(index)",
                                               expected: "a node off the ends of the non-periodic axes (the Hessian stencil needs both neighbours)")
         }
-        func value(_ offsets: [Int: Int]) -> Double {
-            var i = index
-            for (k, o) in offsets { i[k] = (i[k] + o + grid.axes[k].count) % grid.axes[k].count }
-            return u.values[grid.flatIndex(i)]
+        // The flat offset of a move by `o` nodes along axis `k` (wrapping on periodic axes).
+        let strides = grid.strides
+        func move(_ k: Int, _ o: Int) -> Int {
+            let n = grid.axes[k].count
+            return ((index[k] + o + n) % n - index[k]) * strides[k]
         }
+        let v = u.values
         var h = Matrix(rows: d, columns: d, entries: [Double](repeating: 0, count: d * d))
-        let centre = u.values[flat]
+        let centre = v[flat]
         for k in 0..<d {
             let hk = grid.spacing[k]
-            h[k, k] = (value([k: 1]) - 2 * centre + value([k: -1])) / (hk * hk)
+            let (kp, km) = (flat + move(k, 1), flat + move(k, -1))
+            h[k, k] = (v[kp] - 2 * centre + v[km]) / (hk * hk)
             for l in 0..<k {
-                let cross = (value([k: 1, l: 1]) - value([k: 1, l: -1]) - value([k: -1, l: 1]) + value([k: -1, l: -1]))
+                let (lp, lm) = (move(l, 1), move(l, -1))
+                let cross = (v[kp + lp] - v[kp + lm] - v[km + lp] + v[km + lm])
                     / (4 * hk * grid.spacing[l])
                 h[k, l] = cross
                 h[l, k] = cross
             }
         }
         return h
+    }
+
+    /// `sup_x lambda_max(Hess u)` over the nodes where the Hessian stencil fits (see
+    /// `hessian(_:at:)`): the semiconcavity constant `C` of sampled data, `Hess u <= C I`
+    /// (for `u(., 0) = f` the constant of Lemma 18's Laplace-type bounds). O(h^2) like the
+    /// stencil; `-inf` if no node qualifies. Nodes are split over the cores.
+    public static func supLargestHessianEigenvalue(_ u: Field) throws -> Double {
+        let grid = u.grid
+        // lambda_max per node: -inf where the stencil does not fit, NaN where LAPACK failed.
+        var largest = [Double](repeating: -.infinity, count: grid.count)
+        largest.withUnsafeMutableBufferPointer { out in
+            Parallel.forEachChunk(grid.count, minimumPerChunk: 4096) { range in
+                for flat in range {
+                    let index = grid.multiIndex(flat)
+                    if (0..<grid.dimension).contains(where: { !grid.axes[$0].periodic && (index[$0] == 0 || index[$0] == grid.axes[$0].count - 1) }) {
+                        continue
+                    }
+                    out[flat] = (try? largestEigenvalue(hessian(u, at: flat))) ?? .nan
+                }
+            }
+        }
+        if let failed = largest.firstIndex(where: \.isNaN) {
+            _ = try largestEigenvalue(hessian(u, at: failed))  // rethrows LAPACK's error for that node
+        }
+        return largest.max()!
+    }
+
+    /// The largest eigenvalue of a small symmetric matrix: closed form for order 1 and 2,
+    /// LAPACK `dsyevd` above.
+    static func largestEigenvalue(_ m: Matrix) throws -> Double {
+        switch m.rows {
+        case 1: return m[0, 0]
+        case 2:
+            let mean = (m[0, 0] + m[1, 1]) / 2, half = (m[0, 0] - m[1, 1]) / 2
+            return mean + (half * half + m[0, 1] * m[0, 1]).squareRoot()
+        default: return try LinearAlgebra.symmetricEigen(m).values.max()!
+        }
     }
 
     /// Strict local minima and maxima at nodes: in 1-D `ConvexityAnalysis.extrema` (plateaus
@@ -239,14 +283,20 @@ public enum Semiconcavity {
         offsets.removeAll { $0.allSatisfy { $0 == 0 } }
         var found: [GridExtremum] = []
         let v = u.values
+        let strides = grid.strides
         for flat in 0..<grid.count {
             let index = grid.multiIndex(flat)
             if (0..<d).contains(where: { !grid.axes[$0].periodic && (index[$0] == 0 || index[$0] == grid.axes[$0].count - 1) }) {
                 continue
             }
+            // moves[k][o + 1]: the flat offset of a move by o = -1, 0, 1 along axis k (wrapping).
+            let moves = (0..<d).map { k in
+                let n = grid.axes[k].count
+                return [-1, 0, 1].map { ((index[k] + $0 + n) % n - index[k]) * strides[k] }
+            }
             var below = true, above = true
             for o in offsets {
-                let j = grid.flatIndex((0..<d).map { (index[$0] + o[$0] + grid.axes[$0].count) % grid.axes[$0].count })
+                let j = flat + (0..<d).reduce(0) { $0 + moves[$1][o[$1] + 1] }
                 if v[j] <= v[flat] { below = false }
                 if v[j] >= v[flat] { above = false }
                 if !below && !above { break }

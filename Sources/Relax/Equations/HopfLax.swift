@@ -51,31 +51,40 @@ public struct HopfLaxRun: Sendable {
 /// The Hopf–Lax formula (inf-convolution, Moreau envelope) on grids, d = 1, 2, 3.
 ///
 /// `infConvolution(_:times:refine:)` computes the exact discrete inf-convolution over the
-/// grid nodes, `u_i = min_j f_j + |x_i - y_j|^2/(2t)`, in O(N) per axis (lower envelope of
+/// grid nodes, `u_i = min_j f_j + |x_i - x_j|^2/(2t)`, in O(N) per axis (lower envelope of
 /// parabolas, separable passes split over cores), with the prox point and the gradient.
 /// Its value differs from the continuous Hopf–Lax value by O(h^2) (the minimiser is within
-/// h/2 of a node); with `refine: true` each prox is refined by a Newton step on a local
-/// quadratic model of `f` (`ProxRefinement`): prox O(h^2), value O(h^3) for smooth `f` while
-/// the prox is unique.
+/// h/2 of a node). `ProxRefinement` refines it: from node values alone (`refine: true`) by a
+/// Newton step on a local quadratic model of `f` (prox O(h^2), value O(h^3) for smooth `f`
+/// while the prox is unique); with a loss (`infConvolution(loss:grid:times:)`, the default
+/// `.exactCost`) by Newton on the exact cost from the neighbours' refined prox points, which
+/// gives values to round-off, also at kinks of `u`.
 ///
 /// Tie rule: among nodes of equal cost the prox is the one with the smallest row-major
 /// multi-index (unwrapped, on periodic axes), the rule of `bruteForce`, so both agree exactly.
 ///
 /// Boundaries: on a periodic grid the distance is periodic. On any other grid the minimum
 /// runs over the grid's nodes only (the Neumann / window answer). For the whole-space
-/// answer, `infConvolution(loss:grid:times:refine:)` with a `.free` grid pads the window by
-/// the prox reach and returns only the window.
+/// answer, `infConvolution(loss:grid:times:)` with a `.free` grid pads the window by the
+/// prox reach and returns only the window.
 public enum HopfLax {
     /// The discrete inf-convolution of the node values `f` for each time in `times` (> 0).
+    /// With `refine: true` the prox is refined by the grid model (`HopfLax.Refinement.gridModel`).
     public static func infConvolution(_ f: Field, times: [Double], refine: Bool = false) throws -> [HopfLaxSolution] {
         try validate(times: times)
         try f.checkFinite("loss")
-        return times.map { solve(f, time: $0, refine: refine) }
+        return times.map { solve(f, time: $0, refinement: refine ? .gridModel : .none).solution }
     }
 
     /// The discrete inf-convolution of the node values `f` at one time `t > 0`.
     public static func infConvolution(_ f: Field, time: Double, refine: Bool = false) throws -> HopfLaxSolution {
         try infConvolution(f, times: [time], refine: refine)[0]
+    }
+
+    /// The Hopf–Lax solution of `loss` on the window `grid` for each time in `times`, with the
+    /// prox refined by Newton on the exact cost (`refine: true`, `.exactCost`) or not at all.
+    public static func infConvolution(loss: Loss, grid: Grid, times: [Double], refine: Bool = true) throws -> HopfLaxRun {
+        try infConvolution(loss: loss, grid: grid, times: times, refinement: refine ? .exactCost : .none)
     }
 
     /// The Hopf–Lax solution of `loss` on the window `grid` for each time in `times`.
@@ -85,17 +94,28 @@ public enum HopfLax {
     /// periodic distance (the loss should be periodic on the window); `.neumann` takes the
     /// minimum over the window only and warns when prox points are pinned at its edge (the
     /// window is smaller than the prox reach). `.dirichlet` is refused.
-    public static func infConvolution(loss: Loss, grid: Grid, times: [Double], refine: Bool = true) throws -> HopfLaxRun {
+    ///
+    /// `refinement` (see `ProxRefinement`): `.exactCost` needs a loss that can be evaluated
+    /// anywhere; for a sampled loss it falls back to `.gridModel`, and a note says so. The
+    /// report's diagnostics count the loss evaluations per window node of the refinement.
+    public static func infConvolution(loss: Loss, grid: Grid, times: [Double], refinement: Refinement) throws -> HopfLaxRun {
         try validate(times: times)
         if case .dirichlet = grid.boundary {
             throw RelaxError.unsupported(
                 "the Hopf–Lax formula has no Dirichlet version here; use --boundary free (whole space), periodic or neumann")
         }
-        let scheme = refine ? "hopf-lax (refined prox)" : "hopf-lax (discrete)"
+        var method = refinement
+        var notes: [String] = []
+        if method == .exactCost && !loss.isExtendable {
+            method = .gridModel
+            notes.append("the loss \(loss.description) is known only at its samples, so the prox is refined by one Newton "
+                         + "step on the quadratic model of the grid values (value O(h^3) for smooth f), not on the exact cost")
+        }
+        let scheme = method == .none ? "hopf-lax (discrete)" : "hopf-lax (\(method.rawValue) prox)"
         var report = SolverReport(equation: "hj", scheme: scheme)
+        report.notes = notes
         let ((solutions, f), wall) = try Stopwatch.time { () throws -> ([HopfLaxSolution], Field) in
             let tMax = times.max()!
-            let working: Grid
             var sampled: Field
             var padded: PaddedGrid?
             if grid.boundary == .free {
@@ -105,27 +125,32 @@ public enum HopfLax {
                 for (k, r) in reach.reach.enumerated() { report.diagnostics["prox_reach_\(Grid.axisNames[k])"] = r }
                 let p = grid.padded(reach: reach.reach.map { $0 + 2 * grid.spacing.max()! })
                 padded = p
-                working = p.grid
-                sampled = try loss.sample(on: working)
+                sampled = try loss.sample(on: p.grid)
                 for (k, c) in p.offsets.enumerated() { report.diagnostics["padding_cells_\(Grid.axisNames[k])"] = Double(c) }
             } else {
-                working = grid
                 sampled = try loss.sample(on: grid)
             }
-            report.workingShape = working.shape
+            report.workingShape = sampled.grid.shape
             var out: [HopfLaxSolution] = []
+            var evaluations = (values: 0.0, gradients: 0.0)
             for t in times {
-                let s = solve(sampled, time: t, refine: refine)
-                if grid.boundary == .neumann, let warning = edgeWarning(s, time: t) {
+                let (s, discrete, refined) = solve(sampled, time: t, refinement: method,
+                                                   loss: method == .exactCost ? loss : nil, padded: padded)
+                if grid.boundary == .neumann, let warning = edgeWarning(discrete.index, grid: grid, time: t) {
                     report.warnings.append(warning)
                 }
-                if let padded {
-                    if let warning = paddingEdgeWarning(s, padded: padded) { report.warnings.append(warning) }
-                    out.append(HopfLaxSolution(time: t, value: padded.crop(s.value),
-                                               prox: s.prox.map(padded.crop), proxNodes: []))
-                } else {
-                    out.append(s)
+                if let padded, let warning = paddingEdgeWarning(discrete.index, padded: padded, time: t) {
+                    report.warnings.append(warning)
                 }
+                evaluations.values += refined?.valueEvaluations ?? 0
+                evaluations.gradients += refined?.gradientEvaluations ?? 0
+                out.append(s)
+            }
+            if method == .exactCost {
+                report.diagnostics["refinement_loss_values_per_node"] = evaluations.values / Double(times.count)
+                report.diagnostics["refinement_loss_gradients_per_node"] = evaluations.gradients / Double(times.count)
+                report.notes.append("prox refined by Newton on the exact cost f(y) + |x-y|^2/(2t) from the best of the "
+                                    + "neighbours' grid-model prox points (values to round-off for smooth f)")
             }
             if let padded { sampled = padded.crop(sampled) }
             return (out, sampled)
@@ -189,19 +214,32 @@ public enum HopfLax {
         }
     }
 
-    /// The transform at one time on `f.grid`, with prox coordinates and optional refinement.
-    static func solve(_ f: Field, time t: Double, refine: Bool) -> HopfLaxSolution {
+    /// The transform at one time on `f.grid`, refined by `refinement` (with `loss` for
+    /// `.exactCost`) and cropped to `padded`'s window if given; also the discrete transform on
+    /// `f.grid` and what the refinement reported.
+    static func solve(_ f: Field, time t: Double, refinement: Refinement, loss: Loss? = nil, padded: PaddedGrid? = nil)
+        -> (solution: HopfLaxSolution, discrete: SeparableInfConvolution.Output, refined: ProxRefinement.Result?) {
         let grid = f.grid
         let d = grid.dimension
-        let count = grid.count
         let out = SeparableInfConvolution(grid: grid, time: t).run(f.values)
-        var value = out.value
-        var prox = (0..<d).map { k in proxCoordinates(axis: grid.axes[k], nodes: out.index, offset: k * count, count: count) }
-        if refine {
-            ProxRefinement(grid: grid, f: f.values, time: t).refine(value: &value, prox: &prox, index: out.index)
+        guard refinement != .none else {
+            let count = grid.count
+            var s = HopfLaxSolution(time: t, value: Field(grid: grid, values: out.value),
+                                    prox: (0..<d).map { k in
+                                        Field(grid: grid, values: proxCoordinates(axis: grid.axes[k], nodes: out.index,
+                                                                                  offset: k * count, count: count))
+                                    }, proxNodes: out.index)
+            if let padded { s = HopfLaxSolution(time: t, value: padded.crop(s.value), prox: s.prox.map(padded.crop), proxNodes: []) }
+            return (s, out, nil)
         }
-        return HopfLaxSolution(time: t, value: Field(grid: grid, values: value),
-                               prox: prox.map { Field(grid: grid, values: $0) }, proxNodes: out.index)
+        let window = padded.map { GridBox(offsets: $0.offsets, shape: $0.window.shape, in: grid) } ?? GridBox(grid)
+        let refined = ProxRefinement(grid: grid, f: f.values, time: t, window: window).refine(out, exactCost: loss)
+        let target = padded?.window ?? grid
+        let count = target.count
+        let s = HopfLaxSolution(time: t, value: Field(grid: target, values: refined.value),
+                                prox: (0..<d).map { k in Field(grid: target, values: Array(refined.prox[(k * count)..<((k + 1) * count)])) },
+                                proxNodes: padded == nil ? out.index : [])
+        return (s, out, refined)
     }
 
     /// `axis.coordinate(nodes[offset + i])` for `i in 0..<count`, split over the cores.
@@ -220,10 +258,10 @@ public enum HopfLax {
     }
 
     /// Points of the window (nodes `offsets[k] ..< offsets[k] + window[k]`, default the whole
-    /// grid) whose prox sits on an edge node of a non-periodic grid, away from the point
-    /// itself: their minimum was cut off by the edge.
-    static func pinnedAtEdge(_ s: HopfLaxSolution, offsets: [Int]? = nil, window: [Int]? = nil) -> Int {
-        let grid = s.value.grid
+    /// grid) whose discrete prox node (`index`, as `SeparableInfConvolution.Output`) is an edge
+    /// node of a non-periodic grid, away from the point itself: their minimum was cut off by
+    /// the edge.
+    static func pinnedAtEdge(_ index: [Int32], grid: Grid, offsets: [Int]? = nil, window: [Int]? = nil) -> Int {
         let shape = grid.shape
         let lo = offsets ?? [Int](repeating: 0, count: grid.dimension)
         let extent = window ?? shape
@@ -232,25 +270,25 @@ public enum HopfLax {
             let i = grid.multiIndex(flat)
             if (0..<grid.dimension).contains(where: { i[$0] < lo[$0] || i[$0] >= lo[$0] + extent[$0] }) { continue }
             for k in 0..<grid.dimension where !grid.axes[k].periodic {
-                let j = Int(s.proxNodes[k * grid.count + flat])
+                let j = Int(index[k * grid.count + flat])
                 if (j == 0 || j == shape[k] - 1) && j != i[k] { pinned += 1; break }
             }
         }
         return pinned
     }
 
-    static func edgeWarning(_ s: HopfLaxSolution, time t: Double) -> String? {
-        let pinned = pinnedAtEdge(s)
+    static func edgeWarning(_ index: [Int32], grid: Grid, time t: Double) -> String? {
+        let pinned = pinnedAtEdge(index, grid: grid)
         guard pinned > 0 else { return nil }
-        return "t = \(t): the prox of \(pinned) of \(s.value.grid.count) points is pinned at the window's edge: "
+        return "t = \(t): the prox of \(pinned) of \(grid.count) points is pinned at the window's edge: "
             + "the window is smaller than the prox reach t*Lip(f), so with --boundary neumann the minimum runs "
             + "over the window only; use --boundary free for the whole-space answer or widen the domain"
     }
 
-    static func paddingEdgeWarning(_ s: HopfLaxSolution, padded: PaddedGrid) -> String? {
-        let pinned = pinnedAtEdge(s, offsets: padded.offsets, window: padded.window.shape)
+    static func paddingEdgeWarning(_ index: [Int32], padded: PaddedGrid, time t: Double) -> String? {
+        let pinned = pinnedAtEdge(index, grid: padded.grid, offsets: padded.offsets, window: padded.window.shape)
         guard pinned > 0 else { return nil }
-        return "t = \(s.time): \(pinned) prox points reached the edge of the padded grid "
+        return "t = \(t): \(pinned) prox points reached the edge of the padded grid "
             + "(shape \(padded.grid.shape)); the loss may decrease too fast at infinity for the whole-space "
             + "Hopf–Lax value to be resolved: widen --domain or shorten t"
     }

@@ -53,9 +53,9 @@ public enum Fig1 {
         progress?(0, "viscous HJ (Cole–Hopf)")
         let viscous = try ViscousHJ.smooth(SmoothingProblem(loss: loss, grid: grid, time: p.gamma, beta: p.beta), method: .coleHopf())
         progress?(1 / stages, "Hopf–Lax")
-        // Polished with the exact loss (O(h^4) values, no wrong-basin error at the kinks).
+        // The prox refined on the exact cost: values to round-off, no wrong-basin error at the kinks.
         let inviscid = try HopfLax.infConvolution(loss: loss, grid: grid, times: [p.gamma])
-        let hopfLax = HopfLax.polish(inviscid.solutions[0], loss: loss)
+        let hopfLax = inviscid.solutions[0]
         progress?(2 / stages, "heat")
         let heat = try HeatEquation.smooth(SmoothingProblem(loss: loss, grid: grid, time: p.gamma, beta: p.beta))
         let f = viscous.f, uV = viscous.u, uH = hopfLax.value, uHeat = heat.u
@@ -63,7 +63,7 @@ public enum Fig1 {
         // difference to the same solve on the grid refined by 2 (conservative for order >= 1).
         let fine = try Grid(domain: [(p.window.lowerBound, p.window.upperBound)], counts: [2 * p.nodes - 1], boundary: .free)
         let fineV = try ViscousHJ.smooth(SmoothingProblem(loss: loss, grid: fine, time: p.gamma, beta: p.beta), method: .coleHopf()).u
-        let fineH = HopfLax.polish(try HopfLax.infConvolution(loss: loss, grid: fine, times: [p.gamma]).solutions[0], loss: loss).value
+        let fineH = try HopfLax.infConvolution(loss: loss, grid: fine, times: [p.gamma]).solutions[0].value
         let errorV = 2 * (try Semiconcavity.valueDifference(coarse: uV, fine: fineV))
         let errorH = 2 * (try Semiconcavity.valueDifference(coarse: uH, fine: fineH))
 
@@ -75,9 +75,7 @@ public enum Fig1 {
         }
         var densities: [Field] = []
         var initial = rho0
-        var hopfLaxReport = inviscid.report
-        hopfLaxReport.notes.append("values polished with the exact loss over the prox points of each node and its neighbours (HopfLax.polish)")
-        var reports = [viscous.report, hopfLaxReport, heat.report]
+        var reports = [viscous.report, inviscid.report, heat.report]
         for (k, (name, potential)) in [("SGD", f), ("viscous HJ", uV), ("HJ", uH)].enumerated() {
             let base = (3 + Double(k)) / stages
             let problem = FokkerPlanckProblem(
@@ -99,7 +97,7 @@ public enum Fig1 {
         data.add("x", grid.axes[0].coordinates, "nodes of the window")
         data.add("f", f, "the loss f = \(loss.description)")
         data.add("u_vhj", uV, "viscous HJ u(x, T) by Cole–Hopf, T = \(p.gamma), beta = \(p.beta)")
-        data.add("u_hj", uH, "HJ u(x, T) by Hopf–Lax (refined prox, polished with the exact loss), T = \(p.gamma)")
+        data.add("u_hj", uH, "HJ u(x, T) by Hopf–Lax (prox refined on the exact cost), T = \(p.gamma)")
         data.add("u_heat", uHeat, "heat smoothing G_{T/beta} * f, T = \(p.gamma), beta = \(p.beta)")
         data.add("rho0", initial, "initial density (unit mass)")
         data.add("rho_sgd", densities[0], "Fokker–Planck density at the horizon, drift -f'")

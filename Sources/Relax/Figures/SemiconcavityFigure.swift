@@ -51,7 +51,7 @@ public enum SemiconcavityFigure {
         { grid, times in try times.map { try ColeHopf.solve(SmoothingProblem(loss: loss, grid: grid, time: $0, beta: beta)).u } }
     }
     static func inviscid(_ loss: Loss) -> Solver {
-        { grid, times in try HopfLax.infConvolution(loss: loss, grid: grid, times: times).solutions.map { HopfLax.polish($0, loss: loss).value } }
+        { grid, times in try HopfLax.infConvolution(loss: loss, grid: grid, times: times).solutions.map(\.value) }
     }
     static func heat(_ loss: Loss, beta: Double) -> Solver {
         { grid, times in try times.map { try HeatEquation.smooth(SmoothingProblem(loss: loss, grid: grid, time: $0, beta: beta)).u } }

@@ -87,12 +87,12 @@ public enum Smoothing2DFigure {
             fig.add(name, panelIndex.flatMap { fields[$0].values }, shape: [p.panelTimes.count] + grid.shape,
                     "\(what) u(x_i, y_j, t_k), k over `times`")
         }
-        let minimaF = FieldFeatures.strictLocalMinima(f)
+        let minimaF = try strictLocalMinima(f)
         fig.add("minima_f", minimaF.flatMap { grid.point($0) + [f.values[$0]] }, shape: [minimaF.count, 3],
                 "strict local minima of f: x, y, value")
         var counts: [String: [Double]] = [:]
         for (name, fields) in [("vhj", uVHJ), ("hj", uHJ), ("heat", uHeat)] {
-            let minima = fields.map(FieldFeatures.strictLocalMinima)
+            let minima = try fields.map(strictLocalMinima)
             counts[name] = minima.map { Double($0.count) }
             var rows: [Double] = []
             for (k, i) in panelIndex.enumerated() {
@@ -110,20 +110,20 @@ public enum Smoothing2DFigure {
         // Curvature bounds of f over the window and a margin around it.
         let wide = grid.padded(reach: [p.curvatureMargin, p.curvatureMargin]).grid
         let fWide = try loss.sample(on: wide)
-        let cHess = try FieldFeatures.semiconcavityConstant(fWide)
-        let cLap = FieldFeatures.finiteMaximum(FieldFeatures.laplacian(fWide)).value
+        let cHess = try Semiconcavity.supLargestHessianEigenvalue(fWide)
+        let cLap = Semiconcavity.supLaplacian(fWide)
         fig.parameters["C_hessian"] = .number(cHess)
         fig.parameters["C_laplacian"] = .number(cLap)
 
         var supLap: [Double] = [], bound: [Double] = []
         for (i, t) in p.countTimes.enumerated() {
-            supLap.append(FieldFeatures.finiteMaximum(FieldFeatures.laplacian(uVHJ[i])).value)
+            supLap.append(Semiconcavity.supLaplacian(uVHJ[i]))
             bound.append(1 / (1 / cLap + t / d))
         }
         fig.add("sup_lap_vhj", supLap, "sup of the 5-point Laplacian of u_vHJ at count_times")
         fig.add("lap_bound", bound, "Lemma 18: 1/(1/C_Lap + t/2)")
 
-        hjClaims(&fig, f: f, uHJ: uHJ, counts: counts["hj"]!, countF: minimaF.count)
+        try hjClaims(&fig, f: f, uHJ: uHJ, counts: counts["hj"]!, countF: minimaF.count)
         comparisonClaims(&fig, uVHJ: uVHJ, uHJ: uHJ, uHeat: uHeat, times: p.countTimes, laplaceTimes: panelIndex,
                          beta: p.beta, cHess: cHess, d: d)
         semiconcavityClaim(&fig, uVHJ: uVHJ, bound: bound)
@@ -147,6 +147,12 @@ public enum Smoothing2DFigure {
         return fig
     }
 
+    /// Strict local minima of `u` (below all `3^d - 1` neighbours, off the window's edges):
+    /// flat indices, ascending.
+    static func strictLocalMinima(_ u: Field) throws -> [Int] {
+        try Semiconcavity.extrema(u).filter { $0.kind == .minimum }.map(\.index)
+    }
+
     /// The HJ claims on the exact discrete inf-convolution `u_i = min_j f_j + |x_i - x_j|^2/(2t)`.
     ///
     /// Its strict local minima are strict local minima of `f` with `u_i = f_i`: if the prox node
@@ -154,12 +160,12 @@ public enum Smoothing2DFigure {
     /// `i` is not a strict minimum. Since `u(t2)` is the inf-convolution of `u(t1)` over `t2 - t1`
     /// (the semigroup holds exactly on the nodes), the minima of `u(t2)` are minima of `u(t1)`:
     /// the sets are nested. And `min u = min f` exactly (`u_i >= min f`, equality at the argmin).
-    static func hjClaims(_ fig: inout FigureData, f: Field, uHJ: [Field], counts: [Double], countF: Int) {
+    static func hjClaims(_ fig: inout FigureData, f: Field, uHJ: [Field], counts: [Double], countF: Int) throws {
         let roundOff = 1e-12
-        var previous = Set(FieldFeatures.strictLocalMinima(f))
+        var previous = Set(try strictLocalMinima(f))
         var nested = true, worstGap = 0.0
         for u in uHJ {
-            let minima = FieldFeatures.strictLocalMinima(u)
+            let minima = try strictLocalMinima(u)
             if !Set(minima).isSubset(of: previous) { nested = false }
             for m in minima { worstGap = max(worstGap, abs(f.values[m] - u.values[m])) }
             previous = Set(minima)
@@ -220,10 +226,12 @@ public enum Smoothing2DFigure {
     static func semiconcavityClaim(_ fig: inout FigureData, uVHJ: [Field], bound: [Double]) {
         var worst = 0.0, holds = true
         for (i, u) in uVHJ.enumerated() {
-            let fine = FieldFeatures.laplacian(u)
-            let (sup, at) = FieldFeatures.finiteMaximum(fine)
+            let fine = Semiconcavity.laplacian(u).values
+            // The first node where the Laplacian attains its sup (NaN edges skipped).
+            let at = fine.indices.filter { !fine[$0].isNaN }.max { fine[$0] < fine[$1] }!
+            let sup = fine[at]
             // Truncation h^2/12 (u_xxxx + u_yyyy): Lap_2h - Lap_h = 3 x that, to leading order.
-            let coarse = FieldFeatures.laplacian(u, step: 2).values[at]
+            let coarse = Semiconcavity.laplacian(u, step: 2).values[at]
             let estimate = coarse.isFinite ? abs(coarse - sup) / 3 : 0
             worst = max(worst, sup / bound[i])
             if sup > bound[i] + estimate { holds = false }

@@ -266,6 +266,38 @@ struct ExpressionProgram: Sendable {
         }
     }
 
+    /// Evaluates the program at `count` scattered points on the calling thread, block by
+    /// block (the per-instruction dispatch is paid once per block, as on grids, but nothing is
+    /// tabulated): coordinate `k` of point `i` is `points[i * stride + k]` (`stride >=
+    /// dimension`), and `store(firstPoint, results)` receives each block. For solvers that
+    /// iterate on many points at once from their own parallel chunks (the prox Newton steps).
+    func evaluate<T: LossScalar>(points: UnsafePointer<Double>, stride: Int, count: Int, as _: T.Type,
+                                 store: (_ start: Int, _ results: UnsafeBufferPointer<T>) -> Void) {
+        precondition(stride >= dimension)
+        guard count > 0 else { return }
+        let block = Swift.min(Self.blockSize(T.self), count)
+        let registers: UnsafeMutablePointer<T> = makeRegisters(block: block)
+        defer { registers.deallocate() }
+        let perBlock = instructions.indices.filter { r in
+            switch instructions[r] {
+            case .constant, .variable: return false
+            default: return true
+            }
+        }
+        var start = 0
+        while start < count {
+            let n = Swift.min(block, count - start)
+            for (r, instruction) in instructions.enumerated() {
+                guard case let .variable(k) = instruction else { continue }
+                let out = registers + r * block
+                for i in 0..<n { out[i] = T.variable(points[(start + i) * stride + k], axis: k) }
+            }
+            for r in perBlock { execute(r, registers, n, block: block) }
+            store(start, UnsafeBufferPointer(start: registers + result * block, count: n))
+            start += n
+        }
+    }
+
     /// Every register's value at one point (`point` has at least `dimension` coordinates).
     func registers<T: LossScalar>(at point: [Double], as _: T.Type) -> [T] {
         let registers: UnsafeMutablePointer<T> = makeRegisters(block: 1)

@@ -187,6 +187,36 @@ public struct Loss: Sendable {
         return Array(result.prefix(point.count)) + [Double](repeating: 0, count: max(0, point.count - result.count))
     }
 
+    /// `f`, and `grad f` if `gradients` is given, at `count` scattered points on the calling
+    /// thread: coordinate `k` of point `i` is `points[i * stride + k]` (`stride >= dimension`),
+    /// the results go to `values[i]` and `gradients[i * stride + k]` (0 beyond the loss's
+    /// variables). Expressions run block-vectorized (`ExpressionProgram.evaluate(points:...)`);
+    /// closures and sampled losses point by point, as `value(at:)` and `gradient(at:)`.
+    func evaluate(points: UnsafePointer<Double>, stride: Int, count: Int,
+                  values: UnsafeMutablePointer<Double>, gradients: UnsafeMutablePointer<Double>?) {
+        precondition(stride >= dimension, "the loss \(description) needs \(dimension) coordinates")
+        if case let .expression(program) = storage {
+            if let gradients {
+                program.evaluate(points: points, stride: stride, count: count, as: Dual.self) { start, block in
+                    for (i, v) in block.enumerated() {
+                        values[start + i] = v.value
+                        for k in 0..<stride { gradients[(start + i) * stride + k] = k < 3 ? v.partial(k) : 0 }
+                    }
+                }
+            } else {
+                program.evaluate(points: points, stride: stride, count: count, as: Double.self) { start, block in
+                    (values + start).update(from: block.baseAddress!, count: block.count)
+                }
+            }
+            return
+        }
+        for i in 0..<count {
+            let p = Array(UnsafeBufferPointer(start: points + i * stride, count: stride))
+            values[i] = value(at: p)
+            if let gradients { (gradients + i * stride).update(from: gradient(at: p), count: stride) }
+        }
+    }
+
     /// `f''(x)` of a one-variable loss, or nil when the loss has more variables.
     ///
     /// Exact for expressions (second-order Taylor arithmetic, the second-derivative analogue of

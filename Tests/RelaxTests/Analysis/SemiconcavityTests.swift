@@ -44,7 +44,7 @@ struct SemiconcavityTests {
         case let .viscous(beta):
             return try times.map { try ColeHopf.solve(SmoothingProblem(loss: loss, grid: grid, time: $0, beta: beta)).u }
         case .inviscid:
-            return try HopfLax.infConvolution(loss: loss, grid: grid, times: times).solutions.map { HopfLax.polish($0, loss: loss).value }
+            return try HopfLax.infConvolution(loss: loss, grid: grid, times: times).solutions.map(\.value)
         }
     }
 
@@ -254,6 +254,45 @@ struct SemiconcavityTests {
         #expect(one.filter { $0.kind == .minimum }.count == 3)
         #expect(try Semiconcavity.hessian(f, at: 0).rows == 2)  // periodic: every node has neighbours
         #expect(throws: RelaxError.self) { try Semiconcavity.hessian(try Self.ripple.sample(on: line), at: 0) }
+    }
+
+    @Test("C = sup lambda_max(Hess f) and the stencils of spacing h and 2h are exact on quadratics (d = 1, 2, 3; periodic wrap)")
+    func hessianConstantOnQuadratics() throws {
+        // f = x.A.x/2: central second and mixed differences are exact on quadratics, so the
+        // Hessian is A at every node (to round-off of values ~10 over h^2 ~ 1e-2: ~1e-12).
+        let matrices: [[[Double]]] = [[[3]], [[2, 0.8], [0.8, 1]], [[2, 0.5, 0], [0.5, 1, 0.3], [0, 0.3, -1]]]
+        for a in matrices {
+            let d = a.count
+            let grid = try Grid(domain: [(Double, Double)](repeating: (-1, 1.2), count: d),
+                                counts: [Int](repeating: [41, 23, 9][d - 1], count: d), boundary: .free)
+            let f = Field(grid: grid) { (p: [Double]) -> Double in
+                var s = 0.0
+                for k in 0..<d { for l in 0..<d { s += p[k] * a[k][l] * p[l] } }
+                return s / 2
+            }
+            let largest = try LinearAlgebra.symmetricEigen(Matrix(rows: d, columns: d, entries: a.flatMap { $0 })).values.max()!
+            #expect(abs(try Semiconcavity.supLargestHessianEigenvalue(f) - largest) < 1e-9, "d = \(d)")
+            let trace: Double = (0..<d).map { a[$0][$0] }.reduce(0, +)
+            for step in [1, 2] {
+                let lap = Semiconcavity.laplacian(f, step: step)
+                let defined = lap.values.filter { !$0.isNaN }
+                // The stencil fits off `step` end nodes on each side of every axis.
+                let interior: Int = grid.shape.map { $0 - 2 * step }.reduce(1, *)
+                #expect(defined.count == interior)
+                #expect(defined.allSatisfy { abs($0 - trace) < 1e-9 }, "d = \(d), step \(step)")
+            }
+        }
+        // Periodic axes wrap: cos x on [-pi, pi) has second differences -cos(x) (2 - 2 cos(sh))/(sh)^2.
+        let circle = try Grid(domain: [(-Double.pi, Double.pi)], counts: [64], boundary: .periodic)
+        let u = Field(grid: circle) { cos($0[0]) }
+        for step in [1, 2] {
+            let sh = Double(step) * circle.spacing[0]
+            let d2 = Semiconcavity.secondDifferences(u, axis: 0, step: step)
+            for i in [0, 1, 62, 63] {
+                #expect(abs(d2[i] + cos(circle.axes[0].coordinate(i)) * (2 - 2 * cos(sh)) / (sh * sh)) < 1e-10)
+            }
+        }
+        #expect(try Semiconcavity.supLargestHessianEigenvalue(u) == Semiconcavity.supSecondDifference(u, axis: 0))
     }
 
     @Test("sup f'' of an expression from its exact second derivative; nested-grid value differences")

@@ -173,6 +173,30 @@ struct ExpressionTests {
         #expect(v[4, 3] == 1 && g[0][4, 3] == 3 && g[1].values.allSatisfy { $0 == 0 })
     }
 
+    @Test("evaluation at scattered points (vectorized blocks) equals pointwise evaluation, for expressions and closures")
+    func scatteredMatchesPointwise() throws {
+        let expression = try Loss(expression: "sin(3*x)*exp(-y^2) + 0.1*x*y + tanh(x - y)")
+        let closure = Loss(name: "x y^2", dimension: 2, value: { $0[0] * $0[1] * $0[1] },
+                           gradient: { [$0[1] * $0[1], 2 * $0[0] * $0[1]] })
+        // More points than one Dual block (4096 bytes / 32 = 128 points), stride 3 > dimension 2.
+        let count = 300, stride = 3
+        let points = (0..<(count * stride)).map { sin(Double($0) * 0.37) * 2 }
+        for loss in [expression, closure] {
+            var values = [Double](repeating: .nan, count: count), onlyValues = values
+            var gradients = [Double](repeating: .nan, count: count * stride)
+            points.withUnsafeBufferPointer { p in
+                loss.evaluate(points: p.baseAddress!, stride: stride, count: count,
+                              values: &values, gradients: &gradients)
+                loss.evaluate(points: p.baseAddress!, stride: stride, count: count, values: &onlyValues, gradients: nil)
+            }
+            for i in 0..<count {
+                let p = Array(points[(i * stride)..<((i + 1) * stride)])
+                #expect(values[i] == loss.value(at: p) && onlyValues[i] == values[i], "\(loss.description), point \(i)")
+                #expect(Array(gradients[(i * stride)..<((i + 1) * stride)]) == loss.gradient(at: p), "\(loss.description), point \(i)")
+            }
+        }
+    }
+
     @Test("a loss with more variables than the grid has axes is refused")
     func tooFewAxes() throws {
         let grid = try Grid(domain: [(0, 1)], counts: [5])

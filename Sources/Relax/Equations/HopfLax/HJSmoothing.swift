@@ -1,6 +1,8 @@
 /// How `relax smooth --equation hj` solves the inviscid HJ equation `u_t = -|grad u|^2/2`.
 public enum HJMethod: String, Sendable, CaseIterable {
-    /// Hopf–Lax with refined prox points (value O(h^3) for smooth f). CLI `hopf-lax`.
+    /// Hopf–Lax with the prox refined on the exact cost (`HopfLax.Refinement.exactCost`:
+    /// values to round-off for smooth f; a sampled loss gets the grid model, value O(h^3)).
+    /// CLI `hopf-lax`.
     case hopfLax = "hopf-lax"
     /// The exact discrete inf-convolution over grid nodes (value O(h^2)).
     case hopfLaxDiscrete = "hopf-lax-discrete"
