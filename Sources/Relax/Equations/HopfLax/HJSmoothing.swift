@@ -37,13 +37,13 @@ extension HopfLax {
         var result: SmoothingResult
         if let scheme = method.scheme {
             result = try smoothByFiniteDifferences(problem, scheme: scheme)
+            result.report.scheme = method.rawValue + " (" + result.report.scheme + ")"
         } else {
             let run = try infConvolution(loss: problem.loss, grid: problem.grid, times: [problem.time],
                                          refine: method == .hopfLax)
             let s = run.solutions[0]
             result = SmoothingResult(f: run.f, u: s.value, gradient: s.gradient, prox: s.prox, report: run.report)
         }
-        result.report.scheme = method.rawValue + " (" + result.report.scheme + ")"
         if let beta = problem.beta {
             result.report.notes.append("beta = \(beta) ignored: the inviscid HJ equation has no temperature")
         }
