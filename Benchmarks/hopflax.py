@@ -25,6 +25,7 @@ T = 0.1
 CASES = [(1, 1_000_000), (1, 10_000_000), (2, 2048), (2, 4096)]
 BRUTE_N = 20_000
 REPEATS = 5
+WARMUP_SECONDS = 0.25  # calls before timing, on both sides (HopfLaxBenchmark.warmUpSeconds)
 
 
 def loss(dimension, n):
@@ -107,7 +108,10 @@ def numba_times(dimension, n, repeats):
     h = 4.0 / (n - 1)
     a = h * h / (2 * T)
     call = (lambda: hopf_lax_1d(f, a)) if dimension == 1 else (lambda: hopf_lax_2d(f, a, a))
-    result = call()  # compile + warm-up
+    result = call()  # compile
+    warm = time.perf_counter()
+    while time.perf_counter() - warm < WARMUP_SECONDS:  # the same warm-up as Relax's
+        result = call()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()

@@ -63,8 +63,8 @@ def relax_bench(relax):
 
 
 def run(relax, rounds):
-    relax_rows = {n: [] for n in SIZES}
-    numpy_rows = {n: [] for n in SIZES}
+    relax_rows = {n * n: [] for n in SIZES}
+    numpy_rows = {n * n: [] for n in SIZES}
     for _ in range(rounds):
         for row in relax_bench(relax):
             relax_rows[row["points"]].append(row)

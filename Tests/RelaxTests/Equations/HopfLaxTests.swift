@@ -83,6 +83,46 @@ struct HopfLaxTests {
         }
     }
 
+    /// `LowerEnvelope.transform(parts:)` on one line, against the single envelope (`parts: 1`).
+    static func splitAndWhole(_ f: [Double], a: Double, offset: Int, parts: Int)
+        -> (split: ([Double], [Int32]), whole: ([Double], [Int32])) {
+        let n = f.count
+        func run(_ parts: Int) -> ([Double], [Int32]) {
+            var out = [Double](repeating: 0, count: n), arg = [Int32](repeating: 0, count: n)
+            f.withUnsafeBufferPointer { fb in
+                LowerEnvelope.transform(fb.baseAddress!, count: n, offset: offset, a: a, queries: n,
+                                        out: &out, argmin: &arg, parts: parts)
+            }
+            return (out, arg)
+        }
+        return (run(parts), run(1))
+    }
+
+    /// The smallest minimizer is monotone in the query, so ranges of queries need only the
+    /// sources between their boundaries' minimizers: splitting changes nothing, ties included.
+    @Test("a long line split over query ranges (1-D on several cores) gives the single envelope's values and prox")
+    func splitLine() throws {
+        var rng = SplitMix64(seed: 19)
+        for parts in [2, 3, 7] {
+            // Integer data with a = 1/2: every cost exact, many exact ties.
+            let ties = (0..<3001).map { _ in Double(rng.integer(40)) }
+            for a in [0.5, 0.03125] {
+                let (split, whole) = Self.splitAndWhole(ties, a: a, offset: 0, parts: parts)
+                #expect(split.0 == whole.0 && split.1 == whole.1)
+            }
+            let random = (0..<2999).map { _ in 2 * rng.uniform() - 1 }
+            let (split, whole) = Self.splitAndWhole(random, a: 1e-4, offset: -5, parts: parts)
+            #expect(split.0 == whole.0 && split.1 == whole.1)
+        }
+        // Through the public transform on a 1-D grid long enough to be split.
+        let grid = try Grid(domain: [(-3, 3)], counts: [LowerEnvelope.splitLength + 1001], boundary: .neumann)
+        let f = Field(grid: grid) { p in sin(37 * p[0]) + 0.3 * p[0] * p[0] }
+        let t = 0.4, h = grid.spacing[0]
+        let fast = try HopfLax.infConvolution(f, time: t)
+        let (_, whole) = Self.splitAndWhole(f.values, a: h * h / (2 * t), offset: 0, parts: 2)
+        #expect(fast.value.values == whole.0 && fast.proxIndex[0] == whole.1)
+    }
+
     @Test("3-D transform equals the oracle")
     func oracle3D() throws {
         var rng = SplitMix64(seed: 3)

@@ -68,3 +68,69 @@ enum LowerEnvelope {
         }
     }
 }
+
+extension LowerEnvelope {
+    /// Lines at least this long are split over the cores when they are alone (1-D grids).
+    static let splitLength = 1 << 16
+
+    /// `transform` for one long line, split into `parts` query ranges run in parallel.
+    ///
+    /// The smallest minimizing source is non-decreasing in the query position (if `p`
+    /// minimizes at `x` and `p'` at `x' > x`, exchanging them costs `2a (x' - x)(p - p') >= 0`
+    /// more when `p > p'`, so `min(p, p')` minimizes at `x` and `max` at `x'`). So after the
+    /// smallest minimizer `p_b` at each range boundary `q_b` is found by a brute-force minimum
+    /// (split over the cores too), the queries `q_b ..< q_(b+1)` need only the sources
+    /// `p_b ... p_(b+1)`: one envelope per range, the same values, `argmin` in `0..<count`.
+    /// Work: `O(count + queries)` plus `parts - 1` brute-force minima of `count` terms.
+    static func transform(
+        _ f: UnsafePointer<Double>, count: Int, offset: Int, a: Double, queries: Int,
+        out: UnsafeMutablePointer<Double>, argmin: UnsafeMutablePointer<Int32>, parts: Int
+    ) {
+        let parts = max(1, min(parts, queries))
+        let q = (0...parts).map { queries * $0 / parts }
+        var p = [Int](repeating: 0, count: parts + 1)
+        p[parts] = count - 1
+        for b in 1..<parts { p[b] = max(p[b - 1], smallestMinimizer(f, count: count, position: Double(q[b] - offset), a: a)) }
+        p[parts] = max(p[parts], p[parts - 1])
+        // One scratch for all ranges, allocated here (not per worker thread, whose arenas give
+        // freed pages back and fault them in again on the next call): range b's envelope
+        // starts at p_b + b, its crossings at p_b + 2b.
+        let vertices = UnsafeMutablePointer<Int32>.allocate(capacity: count + parts)
+        let crossings = UnsafeMutablePointer<Double>.allocate(capacity: count + 2 * parts)
+        defer { vertices.deallocate(); crossings.deallocate() }
+        Parallel.forEachChunk(parts, minimumPerChunk: 1) { range in
+            for b in range {
+                let sources = p[b + 1] - p[b] + 1
+                // Local source 0 (global p_b) sits at p_b + offset - q_b from local query 0.
+                transform(f + p[b], count: sources, offset: offset + p[b] - q[b], a: a, queries: q[b + 1] - q[b],
+                          out: out + q[b], argmin: argmin + q[b],
+                          vertices: vertices + p[b] + b, crossings: crossings + p[b] + 2 * b)
+                let shift = Int32(p[b])
+                for i in q[b]..<q[b + 1] { argmin[i] &+= shift }
+            }
+        }
+    }
+
+    /// The smallest `j` minimizing `f[j] + a (x - j)^2` (the cost as `transform` rounds it),
+    /// by a brute-force minimum split over the cores.
+    static func smallestMinimizer(_ f: UnsafePointer<Double>, count: Int, position x: Double, a: Double) -> Int {
+        let chunks = max(1, min(Parallel.workers, count / 16384))
+        var best = [(cost: Double, index: Int)](repeating: (.infinity, 0), count: chunks)
+        best.withUnsafeMutableBufferPointer { bb in
+            let slots = bb.baseAddress!
+            Parallel.forEachChunk(chunks, minimumPerChunk: 1) { range in
+                for c in range {
+                    var least = Double.infinity, at = 0
+                    for j in (count * c / chunks)..<(count * (c + 1) / chunks) {
+                        let d = x - Double(j)
+                        let cost = f[j] + a * (d * d)
+                        if cost < least { least = cost; at = j }
+                    }
+                    slots[c] = (least, at)
+                }
+            }
+        }
+        // Chunks are in index order: the first with the least cost holds the smallest minimizer.
+        return best.min { $0.cost < $1.cost }!.index
+    }
+}

@@ -74,6 +74,13 @@ struct SeparableInfConvolution {
         let carried = Array((axis + 1)..<d)      // axes whose argmins are already known
         let grid = self.grid
         let blockSize = stride == 1 ? 1 : Self.block
+        if lines == 1 && ghosts == 0 && n >= LowerEnvelope.splitLength && Parallel.workers > 1
+            && source != UnsafePointer(target) {
+            // One long line (1-D): split the line itself over the cores.
+            LowerEnvelope.transform(source, count: n, offset: 0, a: a, queries: n, out: target,
+                                    argmin: idx + axis * count, parts: Parallel.workers)
+            return
+        }
         Parallel.forEachChunk(lines, minimumPerChunk: max(1, 32768 / n)) { range in
             let line = UnsafeMutablePointer<Double>.allocate(capacity: blockSize * sources)
             let out = UnsafeMutablePointer<Double>.allocate(capacity: blockSize * n)
