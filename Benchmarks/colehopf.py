@@ -33,7 +33,8 @@ from scipy.special import logsumexp
 
 TITLE = "cole-hopf: Cole–Hopf u = -log(G * exp(-beta f))/beta, Relax vs naive scipy.fft (periodic, t = 2)"
 T = 2.0
-REPEATS = 5
+REPEATS = 11  # odd; the 1-D cases take ~2 ms, so fewer repeats leave the median to the noise
+WARMUP_SECONDS = 0.25  # untimed calls before timing, on both sides (BenchmarkTiming.warmUpSeconds)
 SPEED_TARGET_BETA10 = 1.0      # Relax u-only time / naive scipy time
 SCALING_TARGET = 3.0           # Relax time at beta = 1e4 / Relax time at beta = 10 (same d, N, u+grad)
 ERROR_TARGET = 1e-8
@@ -74,7 +75,10 @@ def naive_times(f, beta, shift, repeats):
     """Median wall and process-CPU seconds of the naive transform (the symbol is tabulated once,
     outside the timing, as Relax caches its plan and symbol between solves)."""
     symbol = heat_symbol(f.ndim, f.shape[0], beta)
-    u = naive(f, beta, symbol, shift)  # warm-up
+    u = naive(f, beta, symbol, shift)
+    warm = time.perf_counter()
+    while time.perf_counter() - warm < WARMUP_SECONDS:  # the same warm-up as Relax's
+        u = naive(f, beta, symbol, shift)
     times, cpu = [], []
     for _ in range(repeats):
         start, cpu_start = time.perf_counter(), time.process_time()

@@ -25,7 +25,7 @@ T = 0.1
 CASES = [(1, 1_000_000), (1, 10_000_000), (2, 2048), (2, 4096)]
 BRUTE_N = 20_000
 REPEATS = 5
-WARMUP_SECONDS = 0.25  # calls before timing, on both sides (HopfLaxBenchmark.warmUpSeconds)
+WARMUP_SECONDS = 0.25  # calls before timing, on both sides (BenchmarkTiming.warmUpSeconds)
 
 
 def loss(dimension, n):

@@ -128,17 +128,18 @@ public enum ColeHopfBenchmark {
     static func timeCase(_ f: Field, beta: Double, path: ColeHopfPath, samples: [Int], repeats: Int) throws -> Case {
         let options = ColeHopfOptions(path: path, gradient: true)
         let valueOnly = ColeHopfOptions(path: path, gradient: false)
-        var solution = try ColeHopf.solve(f, beta: beta, time: time, options: options)   // warm-up (plans, threads)
+        var solution = try ColeHopf.solve(f, beta: beta, time: time, options: options)
+        try BenchmarkTiming.warmUp { solution = try ColeHopf.solve(f, beta: beta, time: time, options: options) }
         var wall: [Double] = [], cpu: [Double] = [], plain: [Double] = [], plainCPU: [Double] = []
         for _ in 0..<repeats {
-            let c0 = processCPUSeconds()
+            let c0 = BenchmarkTiming.processCPUSeconds()
             let (s, seconds) = try Stopwatch.time { try ColeHopf.solve(f, beta: beta, time: time, options: options) }
-            cpu.append(processCPUSeconds() - c0)
+            cpu.append(BenchmarkTiming.processCPUSeconds() - c0)
             wall.append(seconds)
             solution = s
-            let c1 = processCPUSeconds()
+            let c1 = BenchmarkTiming.processCPUSeconds()
             plain.append(try Stopwatch.time { try ColeHopf.solve(f, beta: beta, time: time, options: valueOnly) }.1)
-            plainCPU.append(processCPUSeconds() - c1)
+            plainCPU.append(BenchmarkTiming.processCPUSeconds() - c1)
         }
         let oracle = ColeHopf.bruteForce(f, beta: beta, time: time, at: samples)
         var error = 0.0, gradientError = 0.0
@@ -148,10 +149,10 @@ public enum ColeHopfBenchmark {
                 gradientError = max(gradientError, abs(solution.gradient[k].values[flat] - oracle.gradient[k][slot]))
             }
         }
-        let seconds = median(wall)
+        let seconds = BenchmarkTiming.median(wall)
         return Case(dimension: f.grid.dimension, n: f.grid.shape[0], beta: beta, time: time, requestedPath: path.rawValue,
-                    path: solution.path.rawValue, seconds: seconds, secondsValueOnly: median(plain), cpuSeconds: median(cpu),
-                    cpuSecondsValueOnly: median(plainCPU), cpuSecondsLeast: cpu.min()!, cpuSecondsValueOnlyLeast: plainCPU.min()!,
+                    path: solution.path.rawValue, seconds: seconds, secondsValueOnly: BenchmarkTiming.median(plain), cpuSeconds: BenchmarkTiming.median(cpu),
+                    cpuSecondsValueOnly: BenchmarkTiming.median(plainCPU), cpuSecondsLeast: cpu.min()!, cpuSecondsValueOnlyLeast: plainCPU.min()!,
                     repeats: repeats, pointsPerSecond: Double(f.grid.count) / seconds, maxError: error,
                     maxGradientError: gradientError, samples: samples, sampleValues: samples.map { solution.u.values[$0] },
                     notes: solution.report.notes)
@@ -171,19 +172,8 @@ public enum ColeHopfBenchmark {
             taken = report.steps
             perStep.append(seconds / Double(report.steps))
         }
-        let seconds = median(perStep)
+        let seconds = BenchmarkTiming.median(perStep)
         return FDCase(dimension: f.grid.dimension, n: f.grid.shape[0], beta: beta, steps: taken, secondsPerStep: seconds,
                       pointsPerSecond: Double(f.grid.count) / seconds, dt: dt)
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : 0.5 * (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2])
-    }
-
-    static func processCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + 1e-9 * Double(ts.tv_nsec)
     }
 }

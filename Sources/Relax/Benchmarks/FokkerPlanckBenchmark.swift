@@ -149,7 +149,6 @@ public enum FokkerPlanckBenchmark {
     static func median(_ repeats: Int, _ body: () throws -> Void) throws -> Double {
         var times: [Double] = []
         for _ in 0..<max(1, repeats) { times.append(try Stopwatch.time { try body() }.1) }
-        times.sort()
-        return times[times.count / 2]
+        return BenchmarkTiming.median(times)
     }
 }

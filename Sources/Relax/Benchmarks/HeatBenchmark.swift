@@ -96,15 +96,15 @@ public enum HeatBenchmark {
         var cpu: [Double] = []
         for _ in 0..<repeats {
             values = data
-            let c0 = processCPUSeconds()
+            let c0 = BenchmarkTiming.processCPUSeconds()
             let (_, s) = try Stopwatch.time { try propagator.propagate(&values, time: time) }
-            cpu.append(processCPUSeconds() - c0)
+            cpu.append(BenchmarkTiming.processCPUSeconds() - c0)
             seconds.append(s)
         }
         let exactField = Field(grid: grid) { exact($0[0], $0[1], t: time) }
         let error = Field(grid: grid, values: values).distance(to: exactField, .max)
-        return SpectralCase(n: n, secondsPerSolve: median(seconds), minimumSeconds: seconds.min()!,
-                            cpuSecondsPerSolve: median(cpu), repeats: repeats, planningSeconds: planning, maxError: error)
+        return SpectralCase(n: n, secondsPerSolve: BenchmarkTiming.median(seconds), minimumSeconds: seconds.min()!,
+                            cpuSecondsPerSolve: BenchmarkTiming.median(cpu), repeats: repeats, planningSeconds: planning, maxError: error)
     }
 
     public static func explicit(n: Int, steps: Int, repeats: Int) -> ExplicitCase {
@@ -139,9 +139,9 @@ public enum HeatBenchmark {
                 }
             }
         }
-        let perStep = median(seconds)
+        let perStep = BenchmarkTiming.median(seconds)
         let bytes = 16 * Double(grid.count)
-        let bandwidth = bytes / median(copySeconds)
+        let bandwidth = bytes / BenchmarkTiming.median(copySeconds)
         let points = Double(grid.count) / perStep
         return ExplicitCase(n: n, stepsPerRepeat: steps, repeats: repeats, secondsPerStep: perStep,
                             pointsPerSecond: points, bytesPerStep: bytes, copyBandwidth: bandwidth,
@@ -154,17 +154,5 @@ public enum HeatBenchmark {
         Parallel.forEachChunk(count, minimumPerChunk: 1 << 16) { range in
             (target + range.lowerBound).update(from: source + range.lowerBound, count: range.count)
         }
-    }
-
-    /// CPU seconds used by the process so far (all threads).
-    static func processCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

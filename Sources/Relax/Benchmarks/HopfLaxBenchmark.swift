@@ -5,7 +5,7 @@ import Foundation
 /// Problem (the same in `Benchmarks/hopflax.py`): `f(x) = sin(7 x) + x^2/2` per axis summed
 /// (`sum_k sin(7 x_k) + |x|^2/2`) on `[-2, 2]^d`, non-periodic (minimum over the window),
 /// `t = 0.1`. Two timings per case, each the median of `repeats` calls after a warm-up of
-/// `warmUpSeconds` of calls (at least one; the Python side does the same: the first calls of a
+/// `BenchmarkTiming.warmUpSeconds` of calls (at least one; the Python side does the same: the first calls of a
 /// process pay for thread start-up and fresh pages, not the algorithm):
 /// `kernel` = value + prox node index (the separable lower-envelope passes, what a numba
 /// lower-envelope code computes), `call` = the public `HopfLax.infConvolution` (adds the prox
@@ -57,36 +57,22 @@ public enum HopfLaxBenchmark {
             let f = try field(c)
             let kernel = SeparableInfConvolution(grid: f.grid, time: time)
             var minimum = 0.0
-            warmUp { _ = kernel.run(f.values) }
+            BenchmarkTiming.warmUp { _ = kernel.run(f.values) }
             let kernelTimes = (0..<repeats).map { _ in
                 let (out, s) = Stopwatch.time { kernel.run(f.values) }
                 minimum = out.value.min() ?? .nan
                 return s
             }
-            try warmUp { _ = try HopfLax.infConvolution(f, time: time) }
+            try BenchmarkTiming.warmUp { _ = try HopfLax.infConvolution(f, time: time) }
             let callTimes = try (0..<repeats).map { _ in
                 try Stopwatch.time { try HopfLax.infConvolution(f, time: time) }.1
             }
-            let k = median(Array(kernelTimes)), call = median(Array(callTimes))
+            let k = BenchmarkTiming.median(Array(kernelTimes)), call = BenchmarkTiming.median(Array(callTimes))
             return Row(name: "hopf-lax \(c.dimension)-D " + (c.dimension == 1 ? "N=\(c.n)" : "\(c.n)^\(c.dimension)"),
                        dimension: c.dimension, points: f.grid.count,
                        kernelSeconds: k, kernelPointsPerSecond: Double(f.grid.count) / k,
                        callSeconds: call, callPointsPerSecond: Double(f.grid.count) / call,
                        repeats: repeats, workers: Parallel.workers, minimum: minimum)
         }
-    }
-
-    /// Seconds of untimed calls before the timed repeats.
-    public static let warmUpSeconds = 0.25
-
-    /// Calls `body` until `warmUpSeconds` have passed (at least once).
-    static func warmUp(_ body: () throws -> Void) rethrows {
-        let start = Date()
-        repeat { try body() } while Date().timeIntervalSince(start) < warmUpSeconds
-    }
-
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
     }
 }

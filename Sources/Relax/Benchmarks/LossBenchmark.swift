@@ -46,16 +46,11 @@ public enum LossBenchmark {
             let gradientTimes = try (0...repeats).map { _ in
                 try Stopwatch.time { try loss.sampleWithGradient(on: grid) }.1
             }.dropFirst()
-            let v = median(Array(valueTimes)), g = median(Array(gradientTimes))
+            let v = BenchmarkTiming.median(Array(valueTimes)), g = BenchmarkTiming.median(Array(gradientTimes))
             return Row(name: "\(preset) \(n)^2", points: grid.count,
                        valueSeconds: v, valuePointsPerSecond: Double(grid.count) / v,
                        gradientSeconds: g, gradientPointsPerSecond: Double(grid.count) / g,
                        repeats: repeats, workers: Parallel.workers, checksum: checksum)
         }
-    }
-
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
     }
 }
