@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import traceback
 
 TOPICS = ["heat", "hopflax", "losses", "colehopf", "fokkerplanck"]
 
@@ -58,10 +59,11 @@ def main() -> int:
             module = importlib.import_module(topic)
             print(f"== {module.TITLE}", flush=True)
             result = module.run(relax, args.rounds)
-        except (ImportError, SystemExit, subprocess.SubprocessError, OSError) as error:
-            # One broken topic (a missing Python package, a relax subcommand not built)
-            # must not hide the others' results.
-            print(f"== {topic}: FAILED to run: {error}\n")
+        except (Exception, SystemExit) as error:
+            # One broken topic (a missing Python package, a relax subcommand not built, a bug
+            # in its script) must not hide the others' results.
+            traceback.print_exc()
+            print(f"== {topic}: FAILED to run: {error!r}\n")
             missed.append(f"{topic}: did not run")
             continue
         print(result["table"])
