@@ -182,19 +182,14 @@ public enum HeatEquation {
         let grid = field.grid
         var total = 0.0
         var index = [Int](repeating: 0, count: grid.dimension)
+        let shape = grid.shape
         for flat in 0..<grid.count {
             var w = 1.0
             for k in 0..<grid.dimension where !grid.axes[k].periodic {
                 if index[k] == 0 || index[k] == grid.axes[k].count - 1 { w *= 0.5 }
             }
             total += w * field.values[flat]
-            var k = grid.dimension - 1
-            while k >= 0 {
-                index[k] += 1
-                if index[k] < grid.axes[k].count { break }
-                index[k] = 0
-                k -= 1
-            }
+            index.advanceRowMajor(in: shape)
         }
         return total * grid.cellVolume
     }

@@ -18,18 +18,11 @@ public struct Field: Sendable {
         var values = [Double](repeating: 0, count: grid.count)
         var point = [Double](repeating: 0, count: grid.dimension)
         var index = [Int](repeating: 0, count: grid.dimension)
-        let d = grid.dimension
+        let d = grid.dimension, shape = grid.shape
         for flat in 0..<grid.count {
             for k in 0..<d { point[k] = grid.axes[k].coordinate(index[k]) }
             values[flat] = function(point)
-            // Advance the multi-index in row-major order.
-            var k = d - 1
-            while k >= 0 {
-                index[k] += 1
-                if index[k] < grid.axes[k].count { break }
-                index[k] = 0
-                k -= 1
-            }
+            index.advanceRowMajor(in: shape)
         }
         self.init(grid: grid, values: values)
     }

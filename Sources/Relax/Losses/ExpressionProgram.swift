@@ -239,13 +239,7 @@ struct ExpressionProgram: Sendable {
                 let n = Swift.min(block, range.upperBound - start)
                 for i in 0..<n {
                     for k in 0..<d { indices[k * block + i] = index[k] }
-                    var k = d - 1  // advance the row-major multi-index
-                    while k >= 0 {
-                        index[k] += 1
-                        if index[k] < shape[k] { break }
-                        index[k] = 0
-                        k -= 1
-                    }
+                    index.advanceRowMajor(in: shape)
                 }
                 for (r, k) in plan.gathers {
                     let table = plan.tables[k]! + r * shape[k]

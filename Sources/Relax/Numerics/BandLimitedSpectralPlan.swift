@@ -187,13 +187,7 @@ final class BandLimitedSpectralPlan: @unchecked Sendable {
                 let xr = src[2 * flat], xi = src[2 * flat + 1]
                 c[2 * flat] = xr * re - xi * im
                 c[2 * flat + 1] = xr * im + xi * re
-                var a = d - 1
-                while a >= 0 {
-                    index[a] += 1
-                    if index[a] < counts[a] { break }
-                    index[a] = 0
-                    a -= 1
-                }
+                index.advanceRowMajor(in: counts)
             }
         }
         var source = compact

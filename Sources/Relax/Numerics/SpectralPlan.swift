@@ -142,13 +142,7 @@ public final class SpectralPlan: @unchecked Sendable {
             var sum = 0.0
             for a in 0..<d { sum += k2[a][index[a]] }
             out[flat] = s(sum)
-            var a = d - 1
-            while a >= 0 {
-                index[a] += 1
-                if index[a] < spectralShape[a] { break }
-                index[a] = 0
-                a -= 1
-            }
+            index.advanceRowMajor(in: spectralShape)
         }
         return out
     }

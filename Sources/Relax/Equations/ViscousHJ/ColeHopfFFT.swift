@@ -289,13 +289,7 @@ struct MirrorExtension {
                 if reflected && oddAxis == k { sign = -1 }
             }
             out[flat] = sign * values[source]
-            var k = d - 1
-            while k >= 0 {
-                index[k] += 1
-                if index[k] < extShape[k] { break }
-                index[k] = 0
-                k -= 1
-            }
+            index.advanceRowMajor(in: extShape)
         }
         return out
     }
