@@ -232,29 +232,40 @@ private struct LineWork {
             let aj = a[j]
             // The gap g_j(i) = m_i - (a_j - c d^2), d = x_i - y_j in cells, at the two outputs
             // around the prox crossing: the least gaps of source j.
-            var start = -1
+            var start = -1, gap = 0.0
             if next > 0 {
                 let d = Double(next - 1 + offset - j)
-                if m[next - 1] - (aj - c * (d * d)) <= tau { start = next - 1 }
+                gap = m[next - 1] - (aj - c * (d * d))
+                if gap <= tau { start = next - 1 }
             }
             if start < 0 && next < outputs {
                 let d = Double(next + offset - j)
-                if m[next] - (aj - c * (d * d)) <= tau { start = next }
+                gap = m[next] - (aj - c * (d * d))
+                if gap <= tau { start = next }
             }
             guard start >= 0 else { continue }
-            kept += sweep(source: j, from: start, forward: true, c: c, offset: offset, displacement: wantDisplacement)
+            // One exact exponential per source: the backward sweep starts from the forward one's
+            // first term times the step to the output before (the recurrence of `sweep`).
+            let first = VectorExp.exp(-gap)
+            kept += sweep(source: j, from: start, forward: true, first: first, stepsFromExact: 0, c: c, offset: offset,
+                          displacement: wantDisplacement)
             if start > 0 {
-                kept += sweep(source: j, from: start - 1, forward: false, c: c, offset: offset,
-                              displacement: wantDisplacement)
+                kept += sweep(source: j, from: start - 1, forward: false, first: stepBack(source: j, from: start, term: first),
+                              stepsFromExact: 1, c: c, offset: offset, displacement: wantDisplacement)
             }
         }
         return kept
     }
 
     /// Writes `m + log(sum)`, then the mean displacement (if asked for) and the payload means,
-    /// `fieldStride` apart.
+    /// `fieldStride` apart. (`sum >= 1`: the largest term of every output is 1, so `VectorLog`'s
+    /// domain holds.)
+    /// The pointers are copied to locals: read through `self`, each store through `out` could
+    /// change them (as far as the compiler knows), which keeps these loops from vectorizing.
     func finish(into out: UnsafeMutablePointer<Double>, fieldStride: Int, displacement wantDisplacement: Bool) {
-        for i in 0..<outputs { out[i] = m[i] + log(sum[i]) }
+        let m = self.m, sum = self.sum, displacement = self.displacement, payloadSums = self.payloadSums
+        let outputs = self.outputs
+        for i in 0..<outputs { out[i] = m[i] + VectorLog.log(sum[i]) }
         var field = out + fieldStride
         if wantDisplacement {
             for i in 0..<outputs { field[i] = displacement[i] / sum[i] }
@@ -303,17 +314,20 @@ private struct LineWork {
     /// by at most about `recurrenceSteps` ulps (plus the rounding of the `eps_k`, a few ulps of
     /// `|a|`). The sweep stops where the gap exceeds the truncation, beyond which it only grows
     /// (convexity, see the type).
+    ///
+    /// `first` is the term at `start` when known (`stepsFromExact` recurrence steps from an exact
+    /// exponential), 0 to compute it.
     @inline(__always)
-    func sweep(source j: Int, from start: Int, forward: Bool, c: Double, offset: Int,
-               displacement wantDisplacement: Bool) -> Int {
+    func sweep(source j: Int, from start: Int, forward: Bool, first: Double, stepsFromExact: Int, c: Double,
+               offset: Int, displacement wantDisplacement: Bool) -> Int {
         let tau = LogGaussianPass.truncation
         let aj = a[j]
         let step = forward ? 1 : -1
         let reach = ratios.reach
         var k = start
         var count = 0
-        var carried = 0.0            // the term at k carried over from the previous run (0: none)
-        var sinceExact = 0
+        var carried = first          // the term at k carried over from the previous run (0: none)
+        var sinceExact = stepsFromExact
         while k >= 0 && k < outputs {
             let end = Int(forward ? runLast[k] : runFirst[k])          // the run's far end
             let p = Int(prox[k])
@@ -356,6 +370,20 @@ private struct LineWork {
             k = last + step
         }
         return count
+    }
+
+    /// Source `j`'s term at output `k - 1` from its `term` at output `k`: the step of `sweep`
+    /// backward, within a run (`exp(-2c (j - p))`) or across the boundary into the run of
+    /// `q = prox[k - 1]` (times `exp(-eps_(k-1))`); 0 (compute it exactly) where the table or the
+    /// boundary factor does not apply.
+    @inline(__always)
+    func stepBack(source j: Int, from k: Int, term: Double) -> Double {
+        let toward = j - Int(prox[k - 1])
+        guard abs(toward) <= ratios.reach else { return 0 }
+        let ratio = ratios.values[toward + ratios.reach]
+        if prox[k - 1] == prox[k] { return term * ratio }
+        let boundary = inverseBoundaryFactor[k - 1]
+        return boundary > 0 && boundary.isFinite ? term * ratio * boundary : 0
     }
 
     /// `count` terms of a geometric sequence `first * ratio^n` at outputs `from + n * step`, as
