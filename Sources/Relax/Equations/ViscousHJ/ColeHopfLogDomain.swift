@@ -15,7 +15,7 @@ struct ColeHopfLogDomain {
             return .window(offset: padding.offsets[axis], count: padding.window.axes[axis].count)
         }
         // A source j can matter for output x only if c (x - y_j)^2 <= osc(a) + truncation.
-        let oscillation = (values.max() ?? 0) - (values.min() ?? 0)
+        let oscillation = Self.oscillation(values)
         var ghosts = Int(((oscillation + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
         if !LogGaussianPass.prefersSourceSums(coefficient: c) {
             // The blocks share one layout: the reach the lines need (the source sums take each line's own).
@@ -36,6 +36,42 @@ struct ColeHopfLogDomain {
         }
     }
 
+    /// `values[i] = f(values[i])` in place, split over the cores: the arrays of the window's size
+    /// are large, and `map` would build a new one element by element (appends, no vectorization,
+    /// fresh pages) on one core.
+    @inline(__always)
+    static func transform(_ values: inout [Double], _ f: (Double) -> Double) {
+        values.withUnsafeMutableBufferPointer { v in
+            guard let base = v.baseAddress else { return }
+            Parallel.forEachChunk(v.count, minimumPerChunk: 1 << 16) { range in
+                for i in range { base[i] = f(base[i]) }
+            }
+        }
+    }
+
+    /// `max - min` of `values` (0 when empty), one sweep per core.
+    static func oscillation(_ values: [Double]) -> Double {
+        let parts = values.count >= 1 << 16 ? Parallel.workers : 1
+        let least = ScratchBuffer<Double>(count: parts, repeating: .infinity)
+        let largest = ScratchBuffer<Double>(count: parts, repeating: -.infinity)
+        values.withUnsafeBufferPointer { v in
+            guard let base = v.baseAddress else { return }
+            Parallel.forEachChunk(parts, minimumPerChunk: 1) { range in
+                for part in range {
+                    var lo = Double.infinity, hi = -Double.infinity
+                    for i in (v.count * part / parts)..<(v.count * (part + 1) / parts) {
+                        lo = base[i] < lo ? base[i] : lo
+                        hi = base[i] > hi ? base[i] : hi
+                    }
+                    least[part] = lo
+                    largest[part] = hi
+                }
+            }
+        }
+        let lo = least.array.min()!, hi = largest.array.max()!
+        return hi >= lo ? hi - lo : 0
+    }
+
     func run(report base: SolverReport) throws -> ColeHopfSolution {
         var report = base
         let beta = setup.beta, t = setup.time
@@ -43,7 +79,8 @@ struct ColeHopfLogDomain {
         let d = working.dimension
         let h = working.spacing
         var shape = ArrayShape(dims: working.shape)
-        var values = setup.samples.values.map { -beta * $0 }
+        var values = setup.samples.values
+        Self.transform(&values) { -beta * $0 }
         let lossPayloads = options.averagedLossGradient ? setup.lossGradient!.map(\.values) : []
         var averaged = lossPayloads
         var displacement = [[Double]?](repeating: nil, count: d)
@@ -81,9 +118,14 @@ struct ColeHopfLogDomain {
         precondition(shape.dims == window.shape)
         // log v = b + sum_k (log h_k - log(2 pi t/beta)/2); u = -log(v)/beta.
         let normalization = h.reduce(0) { $0 + log($1) - 0.5 * log(2 * Double.pi * t / beta) }
-        let u = Field(grid: window, values: values.map { -($0 + normalization) / beta })
+        Self.transform(&values) { -($0 + normalization) / beta }
+        let u = Field(grid: window, values: values)
         let gradient: [Field] = options.gradient
-            ? (0..<d).map { k in Field(grid: window, values: displacement[k]!.map { $0 * h[k] / t }) }
+            ? (0..<d).map { k in
+                var g = displacement[k]!
+                Self.transform(&g) { $0 * h[k] / t }
+                return Field(grid: window, values: g)
+            }
             : []
         report.scheme = "cole-hopf (log-domain)"
         report.notes.append("log-domain passes (last axis first): " + passNotes.joined(separator: "; "))
