@@ -36,15 +36,16 @@ struct ColeHopfLogDomain {
         }
     }
 
-    /// `values[i] = f(values[i])` in place, split over the cores: the arrays of the window's size
-    /// are large, and `map` would build a new one element by element (appends, no vectorization,
-    /// fresh pages) on one core.
-    @inline(__always)
-    static func transform(_ values: inout [Double], _ f: (Double) -> Double) {
+    /// `values[i] = ((values[i] + shift) * factor) / divisor` in place, split over the cores: the
+    /// arrays of the window's size are large, and `map` would build a new one element by element
+    /// (appends, no vectorization, fresh pages) on one core. (Plain numbers, not a closure: a
+    /// closure called from the workers' loop stays an indirect call per element.)
+    static func rescale(_ values: inout [Double], plus shift: Double = 0, times factor: Double = 1,
+                        over divisor: Double = 1) {
         values.withUnsafeMutableBufferPointer { v in
             guard let base = v.baseAddress else { return }
             Parallel.forEachChunk(v.count, minimumPerChunk: 1 << 16) { range in
-                for i in range { base[i] = f(base[i]) }
+                for i in range { base[i] = ((base[i] + shift) * factor) / divisor }
             }
         }
     }
@@ -80,7 +81,7 @@ struct ColeHopfLogDomain {
         let h = working.spacing
         var shape = ArrayShape(dims: working.shape)
         var values = setup.samples.values
-        Self.transform(&values) { -beta * $0 }
+        Self.rescale(&values, times: -beta)
         let lossPayloads = options.averagedLossGradient ? setup.lossGradient!.map(\.values) : []
         var averaged = lossPayloads
         var displacement = [[Double]?](repeating: nil, count: d)
@@ -118,12 +119,12 @@ struct ColeHopfLogDomain {
         precondition(shape.dims == window.shape)
         // log v = b + sum_k (log h_k - log(2 pi t/beta)/2); u = -log(v)/beta.
         let normalization = h.reduce(0) { $0 + log($1) - 0.5 * log(2 * Double.pi * t / beta) }
-        Self.transform(&values) { -($0 + normalization) / beta }
+        Self.rescale(&values, plus: normalization, times: -1, over: beta)
         let u = Field(grid: window, values: values)
         let gradient: [Field] = options.gradient
             ? (0..<d).map { k in
                 var g = displacement[k]!
-                Self.transform(&g) { $0 * h[k] / t }
+                Self.rescale(&g, times: h[k], over: t)
                 return Field(grid: window, values: g)
             }
             : []
