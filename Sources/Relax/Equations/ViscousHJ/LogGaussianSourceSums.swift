@@ -65,9 +65,10 @@ struct LogGaussianSourceSums {
                     let first = g * group, width = min(group, lines - first)
                     let inStarts = (0..<width).map { shape.lineStart(along: axis, line: first + $0) }
                     let outStarts = (0..<width).map { outShape.lineStart(along: axis, line: first + $0) }
+                    let inRows = (0..<width).map { $0 * inPitch }, outRows = (0..<width).map { $0 * outPitch }
                     for (k, input) in inputs.enumerated() {
-                        transpose(from: input, starts: inStarts, step: inStep, count: n, pitch: inPitch,
-                                  into: inTile + k * group * inPitch)
+                        Self.copyLines(count: n, from: input, starts: inStarts, step: inStep,
+                                       to: inTile + k * group * inPitch, starts: inRows, step: 1)
                     }
                     var kept = 0
                     for w in 0..<width {
@@ -88,8 +89,8 @@ struct LogGaussianSourceSums {
                     }
                     terms[g] = kept
                     for (k, result) in results.enumerated() {
-                        transpose(back: outTile + k * group * outPitch, starts: outStarts, step: outStep, count: outputs,
-                                  pitch: outPitch, into: result)
+                        Self.copyLines(count: outputs, from: outTile + k * group * outPitch, starts: outRows, step: 1,
+                                       to: result, starts: outStarts, step: outStep)
                     }
                 }
             }
@@ -115,31 +116,33 @@ struct LogGaussianSourceSums {
         }
     }
 
-    /// Copies `starts.count` lines of `count` values, `step` apart, into rows of `tile`, `pitch` apart.
-    private func transpose(from input: UnsafePointer<Double>, starts: [Int], step: Int, count: Int, pitch: Int,
-                           into tile: UnsafeMutablePointer<Double>) {
-        let width = starts.count
-        if width == 1 {
-            let line = input + starts[0]
-            for q in 0..<count { tile[q] = line[q * step] }
-            return
-        }
-        for q in 0..<count {
-            for w in 0..<width { tile[w * pitch + q] = input[starts[w] + q * step] }
-        }
-    }
-
-    /// The inverse of `transpose(from:...)`.
-    private func transpose(back tile: UnsafePointer<Double>, starts: [Int], step: Int, count: Int, pitch: Int,
-                           into output: UnsafeMutablePointer<Double>) {
-        let width = starts.count
-        if width == 1 {
-            let line = output + starts[0]
-            for q in 0..<count { line[q * step] = tile[q] }
-            return
-        }
-        for q in 0..<count {
-            for w in 0..<width { output[starts[w] + q * step] = tile[w * pitch + q] }
+    /// Copies lines of `count` values from `source` (line `w` at `sourceStarts[w]`, values
+    /// `sourceStep` apart) to `target` (at `targetStarts[w]`, `targetStep` apart): a group of
+    /// strided grid lines into the rows of a tile and back. Four values of a line at a time, so
+    /// that each pass over the group touches the tile's rows (and the strided side's cache lines)
+    /// four times less often.
+    static func copyLines(count: Int, from source: UnsafePointer<Double>, starts sourceStarts: [Int], step sourceStep: Int,
+                          to target: UnsafeMutablePointer<Double>, starts targetStarts: [Int], step targetStep: Int) {
+        let width = sourceStarts.count
+        sourceStarts.withUnsafeBufferPointer { from in
+            targetStarts.withUnsafeBufferPointer { to in
+                var q = 0
+                while q + 4 <= count {
+                    for w in 0..<width {
+                        let s = source + from[w] + q * sourceStep, t = target + to[w] + q * targetStep
+                        let v0 = s[0], v1 = s[sourceStep], v2 = s[2 * sourceStep], v3 = s[3 * sourceStep]
+                        t[0] = v0
+                        t[targetStep] = v1
+                        t[2 * targetStep] = v2
+                        t[3 * targetStep] = v3
+                    }
+                    q += 4
+                }
+                while q < count {
+                    for w in 0..<width { target[to[w] + q * targetStep] = source[from[w] + q * sourceStep] }
+                    q += 1
+                }
+            }
         }
     }
 }
