@@ -36,17 +36,36 @@ struct ColeHopfLogDomain {
         }
     }
 
-    /// `values[i] = ((values[i] + shift) * factor) / divisor` in place, split over the cores: the
-    /// arrays of the window's size are large, and `map` would build a new one element by element
-    /// (appends, no vectorization, fresh pages) on one core. (Plain numbers, not a closure: a
-    /// closure called from the workers' loop stays an indirect call per element.)
+    /// `target[i] = ((source[i] + shift) * factor) / divisor` for `i in 0..<count` (`target` may
+    /// be `source`), split over the cores: the arrays of the window's size are large, and `map`
+    /// would build a new one element by element (appends, no vectorization, fresh pages) on one
+    /// core. (Plain numbers, not a closure: a closure called from the workers' loop stays an
+    /// indirect call per element.)
+    static func rescale(_ source: UnsafePointer<Double>, into target: UnsafeMutablePointer<Double>, count: Int,
+                        plus shift: Double = 0, times factor: Double = 1, over divisor: Double = 1) {
+        Parallel.forEachChunk(count, minimumPerChunk: 1 << 16) { range in
+            for i in range { target[i] = ((source[i] + shift) * factor) / divisor }
+        }
+    }
+
+    /// `rescale` in place (no copy when `values` is the array's only reference).
     static func rescale(_ values: inout [Double], plus shift: Double = 0, times factor: Double = 1,
                         over divisor: Double = 1) {
         values.withUnsafeMutableBufferPointer { v in
             guard let base = v.baseAddress else { return }
-            Parallel.forEachChunk(v.count, minimumPerChunk: 1 << 16) { range in
-                for i in range { base[i] = ((base[i] + shift) * factor) / divisor }
+            rescale(base, into: base, count: v.count, plus: shift, times: factor, over: divisor)
+        }
+    }
+
+    /// `rescale` into a new array (one pass, instead of a copy and a pass).
+    static func rescaled(_ values: [Double], plus shift: Double = 0, times factor: Double = 1,
+                         over divisor: Double = 1) -> [Double] {
+        [Double](unsafeUninitializedCapacity: values.count) { target, initialized in
+            values.withUnsafeBufferPointer { v in
+                guard let source = v.baseAddress else { return }
+                rescale(source, into: target.baseAddress!, count: v.count, plus: shift, times: factor, over: divisor)
             }
+            initialized = values.count
         }
     }
 
@@ -80,8 +99,7 @@ struct ColeHopfLogDomain {
         let d = working.dimension
         let h = working.spacing
         var shape = ArrayShape(dims: working.shape)
-        var values = setup.samples.values
-        Self.rescale(&values, times: -beta)
+        var values = Self.rescaled(setup.samples.values, times: -beta)
         let lossPayloads = options.averagedLossGradient ? setup.lossGradient!.map(\.values) : []
         var averaged = lossPayloads
         var displacement = [[Double]?](repeating: nil, count: d)
@@ -121,13 +139,13 @@ struct ColeHopfLogDomain {
         let normalization = h.reduce(0) { $0 + log($1) - 0.5 * log(2 * Double.pi * t / beta) }
         Self.rescale(&values, plus: normalization, times: -1, over: beta)
         let u = Field(grid: window, values: values)
-        let gradient: [Field] = options.gradient
-            ? (0..<d).map { k in
-                var g = displacement[k]!
-                Self.rescale(&g, times: h[k], over: t)
-                return Field(grid: window, values: g)
-            }
-            : []
+        var gradient: [Field] = []
+        for k in 0..<d where options.gradient {
+            var g = displacement[k]!
+            displacement[k] = nil              // g is the only reference: scaled in place, no copy
+            Self.rescale(&g, times: h[k], over: t)
+            gradient.append(Field(grid: window, values: g))
+        }
         report.scheme = "cole-hopf (log-domain)"
         report.notes.append("log-domain passes (last axis first): " + passNotes.joined(separator: "; "))
         report.diagnostics["tilted_block_pairs"] = Double(pairs.tilted)
