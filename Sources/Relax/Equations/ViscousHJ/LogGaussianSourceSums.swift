@@ -282,7 +282,11 @@ private struct LineWork {
     }
 
     /// `runFirst` and `runLast` of every output, and the boundary factors.
+    /// (Locals, not `self`'s fields: see `finish`. The run ends are selects, not branches: the
+    /// prox index changes at unpredictable outputs.)
     func findRuns(c: Double, offset: Int) {
+        let prox = self.prox, a = self.a, outputs = self.outputs, runFirst = self.runFirst, runLast = self.runLast
+        let boundaryFactor = self.boundaryFactor, inverseBoundaryFactor = self.inverseBoundaryFactor
         for k in 0..<(outputs - 1) where prox[k] != prox[k + 1] {
             let p = Int(prox[k]), q = Int(prox[k + 1])
             let eps = (a[p] - a[q]) + c * Double(p - q) * Double(2 * (k + 1 + offset) - p - q)
@@ -291,15 +295,17 @@ private struct LineWork {
             boundaryFactor[k] = factor
             inverseBoundaryFactor[k] = factor > 0 ? 1 / factor : 0
         }
-        var first = 0
-        for i in 0..<outputs {
-            if i > 0 && prox[i] != prox[i - 1] { first = i }
-            runFirst[i] = Int32(truncatingIfNeeded: first)
+        var first: Int32 = 0
+        runFirst[0] = 0
+        for i in 1..<max(1, outputs) {
+            first = prox[i] != prox[i - 1] ? Int32(truncatingIfNeeded: i) : first
+            runFirst[i] = first
         }
-        var last = outputs - 1
-        for i in stride(from: outputs - 1, through: 0, by: -1) {
-            if i < outputs - 1 && prox[i] != prox[i + 1] { last = i }
-            runLast[i] = Int32(truncatingIfNeeded: last)
+        var last = Int32(truncatingIfNeeded: outputs - 1)
+        runLast[outputs - 1] = last
+        for i in stride(from: outputs - 2, through: 0, by: -1) {
+            last = prox[i] != prox[i + 1] ? Int32(truncatingIfNeeded: i) : last
+            runLast[i] = last
         }
     }
 
