@@ -15,7 +15,7 @@ struct ColeHopfLogDomain {
             return .window(offset: padding.offsets[axis], count: padding.window.axes[axis].count)
         }
         // A source j can matter for output x only if c (x - y_j)^2 <= osc(a) + truncation.
-        let oscillation = (values.max() ?? 0) - (values.min() ?? 0)
+        let oscillation = Self.oscillation(values)
         var ghosts = Int(((oscillation + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
         if !LogGaussianPass.prefersSourceSums(coefficient: c) {
             // The blocks share one layout: the reach the lines need (the source sums take each line's own).
@@ -36,6 +36,62 @@ struct ColeHopfLogDomain {
         }
     }
 
+    /// `target[i] = ((source[i] + shift) * factor) / divisor` for `i in 0..<count` (`target` may
+    /// be `source`), split over the cores: the arrays of the window's size are large, and `map`
+    /// would build a new one element by element (appends, no vectorization, fresh pages) on one
+    /// core. (Plain numbers, not a closure: a closure called from the workers' loop stays an
+    /// indirect call per element.)
+    static func rescale(_ source: UnsafePointer<Double>, into target: UnsafeMutablePointer<Double>, count: Int,
+                        plus shift: Double = 0, times factor: Double = 1, over divisor: Double = 1) {
+        Parallel.forEachChunk(count, minimumPerChunk: 1 << 16) { range in
+            for i in range { target[i] = ((source[i] + shift) * factor) / divisor }
+        }
+    }
+
+    /// `rescale` in place (no copy when `values` is the array's only reference).
+    static func rescale(_ values: inout [Double], plus shift: Double = 0, times factor: Double = 1,
+                        over divisor: Double = 1) {
+        values.withUnsafeMutableBufferPointer { v in
+            guard let base = v.baseAddress else { return }
+            rescale(base, into: base, count: v.count, plus: shift, times: factor, over: divisor)
+        }
+    }
+
+    /// `rescale` into a new array (one pass, instead of a copy and a pass).
+    static func rescaled(_ values: [Double], plus shift: Double = 0, times factor: Double = 1,
+                         over divisor: Double = 1) -> [Double] {
+        [Double](unsafeUninitializedCapacity: values.count) { target, initialized in
+            values.withUnsafeBufferPointer { v in
+                guard let source = v.baseAddress else { return }
+                rescale(source, into: target.baseAddress!, count: v.count, plus: shift, times: factor, over: divisor)
+            }
+            initialized = values.count
+        }
+    }
+
+    /// `max - min` of `values` (0 when empty), one sweep per core.
+    static func oscillation(_ values: [Double]) -> Double {
+        let parts = values.count >= 1 << 16 ? Parallel.workers : 1
+        let least = ScratchBuffer<Double>(count: parts, repeating: .infinity)
+        let largest = ScratchBuffer<Double>(count: parts, repeating: -.infinity)
+        values.withUnsafeBufferPointer { v in
+            guard let base = v.baseAddress else { return }
+            Parallel.forEachChunk(parts, minimumPerChunk: 1) { range in
+                for part in range {
+                    var lo = Double.infinity, hi = -Double.infinity
+                    for i in (v.count * part / parts)..<(v.count * (part + 1) / parts) {
+                        lo = base[i] < lo ? base[i] : lo
+                        hi = base[i] > hi ? base[i] : hi
+                    }
+                    least[part] = lo
+                    largest[part] = hi
+                }
+            }
+        }
+        let lo = least.array.min()!, hi = largest.array.max()!
+        return hi >= lo ? hi - lo : 0
+    }
+
     func run(report base: SolverReport) throws -> ColeHopfSolution {
         var report = base
         let beta = setup.beta, t = setup.time
@@ -43,7 +99,7 @@ struct ColeHopfLogDomain {
         let d = working.dimension
         let h = working.spacing
         var shape = ArrayShape(dims: working.shape)
-        var values = setup.samples.values.map { -beta * $0 }
+        var values = Self.rescaled(setup.samples.values, times: -beta)
         let lossPayloads = options.averagedLossGradient ? setup.lossGradient!.map(\.values) : []
         var averaged = lossPayloads
         var displacement = [[Double]?](repeating: nil, count: d)
@@ -81,10 +137,15 @@ struct ColeHopfLogDomain {
         precondition(shape.dims == window.shape)
         // log v = b + sum_k (log h_k - log(2 pi t/beta)/2); u = -log(v)/beta.
         let normalization = h.reduce(0) { $0 + log($1) - 0.5 * log(2 * Double.pi * t / beta) }
-        let u = Field(grid: window, values: values.map { -($0 + normalization) / beta })
-        let gradient: [Field] = options.gradient
-            ? (0..<d).map { k in Field(grid: window, values: displacement[k]!.map { $0 * h[k] / t }) }
-            : []
+        Self.rescale(&values, plus: normalization, times: -1, over: beta)
+        let u = Field(grid: window, values: values)
+        var gradient: [Field] = []
+        for k in 0..<d where options.gradient {
+            var g = displacement[k]!
+            displacement[k] = nil              // g is the only reference: scaled in place, no copy
+            Self.rescale(&g, times: h[k], over: t)
+            gradient.append(Field(grid: window, values: g))
+        }
         report.scheme = "cole-hopf (log-domain)"
         report.notes.append("log-domain passes (last axis first): " + passNotes.joined(separator: "; "))
         report.diagnostics["tilted_block_pairs"] = Double(pairs.tilted)

@@ -71,8 +71,21 @@ struct LogGaussianPass {
     /// squared reach beats the need so far.
     static func imageReach(_ values: UnsafePointer<Double>, step: Int, count n: Int, coefficient c: Double,
                            cap: Int) -> Int {
-        var top = -Double.infinity
-        for i in 0..<n { top = max(top, values[i * step]) }
+        // Four running maxima: one would chain every comparison on the one before.
+        var tops = (-Double.infinity, -Double.infinity, -Double.infinity, -Double.infinity)
+        var i = 0
+        while i + 3 < n {
+            tops.0 = max(tops.0, values[i * step])
+            tops.1 = max(tops.1, values[(i + 1) * step])
+            tops.2 = max(tops.2, values[(i + 2) * step])
+            tops.3 = max(tops.3, values[(i + 3) * step])
+            i += 4
+        }
+        while i < n {
+            tops.0 = max(tops.0, values[i * step])
+            i += 1
+        }
+        let top = max(max(tops.0, tops.1), max(tops.2, tops.3))
         let inverse = 1 / c
         var needed = 0
         for i in 0..<min(n, cap) {

@@ -65,9 +65,10 @@ struct LogGaussianSourceSums {
                     let first = g * group, width = min(group, lines - first)
                     let inStarts = (0..<width).map { shape.lineStart(along: axis, line: first + $0) }
                     let outStarts = (0..<width).map { outShape.lineStart(along: axis, line: first + $0) }
+                    let inRows = (0..<width).map { $0 * inPitch }, outRows = (0..<width).map { $0 * outPitch }
                     for (k, input) in inputs.enumerated() {
-                        transpose(from: input, starts: inStarts, step: inStep, count: n, pitch: inPitch,
-                                  into: inTile + k * group * inPitch)
+                        Self.copyLines(count: n, from: input, starts: inStarts, step: inStep,
+                                       to: inTile + k * group * inPitch, starts: inRows, step: 1)
                     }
                     var kept = 0
                     for w in 0..<width {
@@ -88,8 +89,8 @@ struct LogGaussianSourceSums {
                     }
                     terms[g] = kept
                     for (k, result) in results.enumerated() {
-                        transpose(back: outTile + k * group * outPitch, starts: outStarts, step: outStep, count: outputs,
-                                  pitch: outPitch, into: result)
+                        Self.copyLines(count: outputs, from: outTile + k * group * outPitch, starts: outRows, step: 1,
+                                       to: result, starts: outStarts, step: outStep)
                     }
                 }
             }
@@ -115,31 +116,33 @@ struct LogGaussianSourceSums {
         }
     }
 
-    /// Copies `starts.count` lines of `count` values, `step` apart, into rows of `tile`, `pitch` apart.
-    private func transpose(from input: UnsafePointer<Double>, starts: [Int], step: Int, count: Int, pitch: Int,
-                           into tile: UnsafeMutablePointer<Double>) {
-        let width = starts.count
-        if width == 1 {
-            let line = input + starts[0]
-            for q in 0..<count { tile[q] = line[q * step] }
-            return
-        }
-        for q in 0..<count {
-            for w in 0..<width { tile[w * pitch + q] = input[starts[w] + q * step] }
-        }
-    }
-
-    /// The inverse of `transpose(from:...)`.
-    private func transpose(back tile: UnsafePointer<Double>, starts: [Int], step: Int, count: Int, pitch: Int,
-                           into output: UnsafeMutablePointer<Double>) {
-        let width = starts.count
-        if width == 1 {
-            let line = output + starts[0]
-            for q in 0..<count { line[q * step] = tile[q] }
-            return
-        }
-        for q in 0..<count {
-            for w in 0..<width { output[starts[w] + q * step] = tile[w * pitch + q] }
+    /// Copies lines of `count` values from `source` (line `w` at `sourceStarts[w]`, values
+    /// `sourceStep` apart) to `target` (at `targetStarts[w]`, `targetStep` apart): a group of
+    /// strided grid lines into the rows of a tile and back. Four values of a line at a time, so
+    /// that each pass over the group touches the tile's rows (and the strided side's cache lines)
+    /// four times less often.
+    static func copyLines(count: Int, from source: UnsafePointer<Double>, starts sourceStarts: [Int], step sourceStep: Int,
+                          to target: UnsafeMutablePointer<Double>, starts targetStarts: [Int], step targetStep: Int) {
+        let width = sourceStarts.count
+        sourceStarts.withUnsafeBufferPointer { from in
+            targetStarts.withUnsafeBufferPointer { to in
+                var q = 0
+                while q + 4 <= count {
+                    for w in 0..<width {
+                        let s = source + from[w] + q * sourceStep, t = target + to[w] + q * targetStep
+                        let v0 = s[0], v1 = s[sourceStep], v2 = s[2 * sourceStep], v3 = s[3 * sourceStep]
+                        t[0] = v0
+                        t[targetStep] = v1
+                        t[2 * targetStep] = v2
+                        t[3 * targetStep] = v3
+                    }
+                    q += 4
+                }
+                while q < count {
+                    for w in 0..<width { target[to[w] + q * targetStep] = source[from[w] + q * sourceStep] }
+                    q += 1
+                }
+            }
         }
     }
 }
@@ -232,29 +235,40 @@ private struct LineWork {
             let aj = a[j]
             // The gap g_j(i) = m_i - (a_j - c d^2), d = x_i - y_j in cells, at the two outputs
             // around the prox crossing: the least gaps of source j.
-            var start = -1
+            var start = -1, gap = 0.0
             if next > 0 {
                 let d = Double(next - 1 + offset - j)
-                if m[next - 1] - (aj - c * (d * d)) <= tau { start = next - 1 }
+                gap = m[next - 1] - (aj - c * (d * d))
+                if gap <= tau { start = next - 1 }
             }
             if start < 0 && next < outputs {
                 let d = Double(next + offset - j)
-                if m[next] - (aj - c * (d * d)) <= tau { start = next }
+                gap = m[next] - (aj - c * (d * d))
+                if gap <= tau { start = next }
             }
             guard start >= 0 else { continue }
-            kept += sweep(source: j, from: start, forward: true, c: c, offset: offset, displacement: wantDisplacement)
+            // One exact exponential per source: the backward sweep starts from the forward one's
+            // first term times the step to the output before (the recurrence of `sweep`).
+            let first = VectorExp.exp(-gap)
+            kept += sweep(source: j, from: start, forward: true, first: first, stepsFromExact: 0, c: c, offset: offset,
+                          displacement: wantDisplacement)
             if start > 0 {
-                kept += sweep(source: j, from: start - 1, forward: false, c: c, offset: offset,
-                              displacement: wantDisplacement)
+                kept += sweep(source: j, from: start - 1, forward: false, first: stepBack(source: j, from: start, term: first),
+                              stepsFromExact: 1, c: c, offset: offset, displacement: wantDisplacement)
             }
         }
         return kept
     }
 
     /// Writes `m + log(sum)`, then the mean displacement (if asked for) and the payload means,
-    /// `fieldStride` apart.
+    /// `fieldStride` apart. (`sum >= 1`: the largest term of every output is 1, so `VectorLog`'s
+    /// domain holds.)
+    /// The pointers are copied to locals: read through `self`, each store through `out` could
+    /// change them (as far as the compiler knows), which keeps these loops from vectorizing.
     func finish(into out: UnsafeMutablePointer<Double>, fieldStride: Int, displacement wantDisplacement: Bool) {
-        for i in 0..<outputs { out[i] = m[i] + log(sum[i]) }
+        let m = self.m, sum = self.sum, displacement = self.displacement, payloadSums = self.payloadSums
+        let outputs = self.outputs
+        for i in 0..<outputs { out[i] = m[i] + VectorLog.log(sum[i]) }
         var field = out + fieldStride
         if wantDisplacement {
             for i in 0..<outputs { field[i] = displacement[i] / sum[i] }
@@ -268,7 +282,11 @@ private struct LineWork {
     }
 
     /// `runFirst` and `runLast` of every output, and the boundary factors.
+    /// (Locals, not `self`'s fields: see `finish`. The run ends are selects, not branches: the
+    /// prox index changes at unpredictable outputs.)
     func findRuns(c: Double, offset: Int) {
+        let prox = self.prox, a = self.a, outputs = self.outputs, runFirst = self.runFirst, runLast = self.runLast
+        let boundaryFactor = self.boundaryFactor, inverseBoundaryFactor = self.inverseBoundaryFactor
         for k in 0..<(outputs - 1) where prox[k] != prox[k + 1] {
             let p = Int(prox[k]), q = Int(prox[k + 1])
             let eps = (a[p] - a[q]) + c * Double(p - q) * Double(2 * (k + 1 + offset) - p - q)
@@ -277,15 +295,17 @@ private struct LineWork {
             boundaryFactor[k] = factor
             inverseBoundaryFactor[k] = factor > 0 ? 1 / factor : 0
         }
-        var first = 0
-        for i in 0..<outputs {
-            if i > 0 && prox[i] != prox[i - 1] { first = i }
-            runFirst[i] = Int32(truncatingIfNeeded: first)
+        var first: Int32 = 0
+        runFirst[0] = 0
+        for i in 1..<max(1, outputs) {
+            first = prox[i] != prox[i - 1] ? Int32(truncatingIfNeeded: i) : first
+            runFirst[i] = first
         }
-        var last = outputs - 1
-        for i in stride(from: outputs - 1, through: 0, by: -1) {
-            if i < outputs - 1 && prox[i] != prox[i + 1] { last = i }
-            runLast[i] = Int32(truncatingIfNeeded: last)
+        var last = Int32(truncatingIfNeeded: outputs - 1)
+        runLast[outputs - 1] = last
+        for i in stride(from: outputs - 2, through: 0, by: -1) {
+            last = prox[i] != prox[i + 1] ? Int32(truncatingIfNeeded: i) : last
+            runLast[i] = last
         }
     }
 
@@ -303,17 +323,20 @@ private struct LineWork {
     /// by at most about `recurrenceSteps` ulps (plus the rounding of the `eps_k`, a few ulps of
     /// `|a|`). The sweep stops where the gap exceeds the truncation, beyond which it only grows
     /// (convexity, see the type).
+    ///
+    /// `first` is the term at `start` when known (`stepsFromExact` recurrence steps from an exact
+    /// exponential), 0 to compute it.
     @inline(__always)
-    func sweep(source j: Int, from start: Int, forward: Bool, c: Double, offset: Int,
-               displacement wantDisplacement: Bool) -> Int {
+    func sweep(source j: Int, from start: Int, forward: Bool, first: Double, stepsFromExact: Int, c: Double,
+               offset: Int, displacement wantDisplacement: Bool) -> Int {
         let tau = LogGaussianPass.truncation
         let aj = a[j]
         let step = forward ? 1 : -1
         let reach = ratios.reach
         var k = start
         var count = 0
-        var carried = 0.0            // the term at k carried over from the previous run (0: none)
-        var sinceExact = 0
+        var carried = first          // the term at k carried over from the previous run (0: none)
+        var sinceExact = stepsFromExact
         while k >= 0 && k < outputs {
             let end = Int(forward ? runLast[k] : runFirst[k])          // the run's far end
             let p = Int(prox[k])
@@ -356,6 +379,20 @@ private struct LineWork {
             k = last + step
         }
         return count
+    }
+
+    /// Source `j`'s term at output `k - 1` from its `term` at output `k`: the step of `sweep`
+    /// backward, within a run (`exp(-2c (j - p))`) or across the boundary into the run of
+    /// `q = prox[k - 1]` (times `exp(-eps_(k-1))`); 0 (compute it exactly) where the table or the
+    /// boundary factor does not apply.
+    @inline(__always)
+    func stepBack(source j: Int, from k: Int, term: Double) -> Double {
+        let toward = j - Int(prox[k - 1])
+        guard abs(toward) <= ratios.reach else { return 0 }
+        let ratio = ratios.values[toward + ratios.reach]
+        if prox[k - 1] == prox[k] { return term * ratio }
+        let boundary = inverseBoundaryFactor[k - 1]
+        return boundary > 0 && boundary.isFinite ? term * ratio * boundary : 0
     }
 
     /// `count` terms of a geometric sequence `first * ratio^n` at outputs `from + n * step`, as
