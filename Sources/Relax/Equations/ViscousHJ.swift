@@ -99,18 +99,7 @@ public enum ViscousHJ {
                                   cfl: Double?) throws -> SmoothingResult {
         let beta = problem.beta!, t = problem.time, window = problem.grid
         let (result, wall) = try Stopwatch.time { () throws -> SmoothingResult in
-            var notes: [String] = [], warnings: [String] = []
-            var padding: PaddedGrid?
-            let f: Field
-            if window.boundary == .free && problem.loss.isExtendable {
-                let reach = try SignificanceReach.sample(loss: problem.loss, window: window, time: t, beta: beta)
-                padding = reach.padded
-                f = reach.samples
-                notes += reach.notes
-                warnings += reach.warnings
-            } else {
-                f = try problem.loss.sample(on: window)
-            }
+            let (f, padding, notes, warnings) = try SignificanceReach.sample(problem)
             let solver = ViscousHJFD(beta: beta, scheme: scheme, cfl: cfl)
             var (u, report) = try solver.evolve(f, time: t, progress: problem.progress)
             // One-sided differences at a free (extrapolating) edge; the grid's ghost rules otherwise.

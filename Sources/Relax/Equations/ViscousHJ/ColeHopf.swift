@@ -108,29 +108,17 @@ public enum ColeHopf {
         let beta = problem.beta!, t = problem.time, window = problem.grid
         try validate(beta: beta, time: t, grid: window)
         let (solution, wall) = try Stopwatch.time { () throws -> ColeHopfSolution in
-            var notes: [String] = [], warnings: [String] = []
-            var padding: PaddedGrid?
-            var samples: Field
-            if window.boundary == .free {
-                guard problem.loss.isExtendable else {
-                    throw RelaxError.unsupported(
-                        "a free boundary needs the loss beyond the window, but \(problem.loss.description) is known only "
-                        + "on its own grid; use --boundary neumann or periodic, or --method fd (extrapolating boundary)")
-                }
-                let reach = try SignificanceReach.sample(loss: problem.loss, window: window, time: t, beta: beta)
-                padding = reach.padded
-                samples = reach.samples
-                notes += reach.notes
-                warnings += reach.warnings
-            } else {
-                samples = try problem.loss.sample(on: window)
+            if window.boundary == .free && !problem.loss.isExtendable {
+                throw RelaxError.unsupported(
+                    "a free boundary needs the loss beyond the window, but \(problem.loss.description) is known only "
+                    + "on its own grid; use --boundary neumann or periodic, or --method fd (extrapolating boundary)")
             }
+            let (samples, padding, notes, warnings) = try SignificanceReach.sample(problem)
             var lossGradient: [Field]?
             if options.averagedLossGradient {
                 lossGradient = try problem.loss.sampleWithGradient(on: samples.grid).gradient
             }
-            let sampled = (samples, lossGradient)
-            let setup = Setup(samples: sampled.0, lossGradient: sampled.1, padding: padding, beta: beta, time: t)
+            let setup = Setup(samples: samples, lossGradient: lossGradient, padding: padding, beta: beta, time: t)
             var result = try run(setup, options: options)
             result.report.notes = notes + result.report.notes
             result.report.warnings = warnings + result.report.warnings

@@ -21,6 +21,19 @@ struct SignificanceReach {
     static let maximumIterations = 6
     static let maximumReachInWindows = 4.0
 
+    /// The loss of a smoothing problem (with `beta`) sampled where a viscous solver needs it: on
+    /// the window padded by the reach when the window is `.free` and the loss can be evaluated
+    /// beyond it, otherwise on the window itself (no padding, no notes).
+    static func sample(_ problem: SmoothingProblem) throws
+        -> (samples: Field, padding: PaddedGrid?, notes: [String], warnings: [String]) {
+        let window = problem.grid
+        guard window.boundary == .free && problem.loss.isExtendable else {
+            return (try problem.loss.sample(on: window), nil, [], [])
+        }
+        let reach = try sample(loss: problem.loss, window: window, time: problem.time, beta: problem.beta!)
+        return (reach.samples, reach.padded, reach.notes, reach.warnings)
+    }
+
     static func sample(loss: Loss, window: Grid, time t: Double, beta: Double) throws -> SignificanceReach {
         let d = window.dimension
         let h = window.spacing
