@@ -75,9 +75,7 @@ struct FokkerPlanckCommand: ParsableCommand {
             throw RelaxError.invalidParameter(name: "boundary", value: boundary, expected: "no-flux or periodic")
         }
         let window = try grid.grid(boundary: boundaryKind)
-        guard time > 0, time.isFinite else {
-            throw RelaxError.invalidParameter(name: "t", value: "\(time)", expected: "a finite time T > 0")
-        }
+        try RelaxError.requirePositiveFinite(time, name: "t", expected: "a finite time T > 0")
         guard snapshots >= 1 else {
             throw RelaxError.invalidParameter(name: "snapshots", value: "\(snapshots)", expected: "K >= 1")
         }

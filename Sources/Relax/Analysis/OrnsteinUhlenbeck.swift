@@ -32,9 +32,7 @@ public struct OrnsteinUhlenbeck: Sendable {
             throw RelaxError.invalidParameter(name: "drift", value: "\(a.rows)x\(a.columns) with mean of length \(b.count)",
                                               expected: "a d x d drift matrix and a mean of length d, d = 1, 2, 3")
         }
-        guard kappa > 0, kappa.isFinite else {
-            throw RelaxError.invalidParameter(name: "kappa", value: "\(kappa)", expected: "a finite kappa > 0")
-        }
+        try RelaxError.requirePositiveFinite(kappa, name: "kappa", expected: "a finite kappa > 0")
         let diffusion = try FokkerPlanckDiffusion(matrix: d).matrix
         guard diffusion.rows == n else {
             throw RelaxError.invalidParameter(name: "diffusion", value: "\(d.rows)x\(d.columns)", expected: "\(n)x\(n)")

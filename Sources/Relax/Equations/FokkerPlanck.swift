@@ -281,9 +281,7 @@ extension FokkerPlanck {
         init(_ problem: FokkerPlanckProblem) throws {
             self.problem = problem
             let grid = problem.grid
-            guard problem.time > 0, problem.time.isFinite else {
-                throw RelaxError.invalidParameter(name: "t", value: "\(problem.time)", expected: "a finite final time t > 0")
-            }
+            try RelaxError.requirePositiveFinite(problem.time, name: "t", expected: "a finite final time t > 0")
             guard problem.snapshots >= 1 else {
                 throw RelaxError.invalidParameter(name: "snapshots", value: "\(problem.snapshots)", expected: "K >= 1")
             }

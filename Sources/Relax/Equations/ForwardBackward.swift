@@ -278,12 +278,8 @@ public struct ForwardBackwardProblem: Sendable {
                 "the forward–backward system needs a no-flux (neumann) or periodic grid, not \(grid.boundary); for a "
                 + "whole-space problem take a neumann window where rho is negligible at the edges")
         }
-        guard beta > 0, beta.isFinite else {
-            throw RelaxError.invalidParameter(name: "beta", value: "\(beta)", expected: "a finite beta > 0")
-        }
-        guard horizon > 0, horizon.isFinite else {
-            throw RelaxError.invalidParameter(name: "T", value: "\(horizon)", expected: "a finite horizon T > 0")
-        }
+        try RelaxError.requirePositiveFinite(beta, name: "beta", expected: "a finite beta > 0")
+        try RelaxError.requirePositiveFinite(horizon, name: "T", expected: "a finite horizon T > 0")
         guard steps >= 1 else {
             throw RelaxError.invalidParameter(name: "steps", value: "\(steps)", expected: "at least 1 forward step")
         }

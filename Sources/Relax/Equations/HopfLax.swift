@@ -209,9 +209,7 @@ public enum HopfLax {
         guard !times.isEmpty else {
             throw RelaxError.invalidParameter(name: "t", value: "none", expected: "at least one time t > 0")
         }
-        for t in times where !(t > 0 && t.isFinite) {
-            throw RelaxError.invalidParameter(name: "t", value: "\(t)", expected: "a finite time t > 0")
-        }
+        for t in times { try RelaxError.requirePositiveFinite(t, name: "t", expected: "a finite time t > 0") }
     }
 
     /// The transform at one time on `f.grid`, refined by `refinement` (with `loss` for

@@ -24,16 +24,12 @@ public struct SmoothingProblem: Sendable {
 
     /// Throws unless `time > 0` (and `beta > 0` when `requiresBeta`).
     public func validate(requiresBeta: Bool) throws {
-        guard time > 0, time.isFinite else {
-            throw RelaxError.invalidParameter(name: "t", value: "\(time)", expected: "a finite time t > 0")
-        }
+        try RelaxError.requirePositiveFinite(time, name: "t", expected: "a finite time t > 0")
         if requiresBeta {
             guard let beta else {
                 throw RelaxError.invalidParameter(name: "beta", value: "none", expected: "an inverse temperature beta > 0")
             }
-            guard beta > 0, beta.isFinite else {
-                throw RelaxError.invalidParameter(name: "beta", value: "\(beta)", expected: "a finite beta > 0")
-            }
+            try RelaxError.requirePositiveFinite(beta, name: "beta", expected: "a finite beta > 0")
         }
     }
 }

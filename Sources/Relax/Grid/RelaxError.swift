@@ -44,3 +44,13 @@ public enum RelaxError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension RelaxError {
+    /// Throws `.invalidParameter(name:value:expected:)` unless `value` is finite and positive:
+    /// the check every time, temperature, horizon and rate parameter passes.
+    public static func requirePositiveFinite(_ value: Double, name: String, expected: String) throws {
+        guard value > 0, value.isFinite else {
+            throw RelaxError.invalidParameter(name: name, value: "\(value)", expected: expected)
+        }
+    }
+}

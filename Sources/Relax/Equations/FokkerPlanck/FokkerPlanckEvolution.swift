@@ -55,9 +55,7 @@ public struct FokkerPlanckEvolution: Sendable {
     /// is unconditionally positive; TR-BDF2 falls back to implicit Euler on a negative value.
     public mutating func advance(by dt: Double, drift: FokkerPlanckDrift,
                                  method: FokkerPlanckStepping.Method = .trBDF2) throws {
-        guard dt > 0, dt.isFinite else {
-            throw RelaxError.invalidParameter(name: "dt", value: "\(dt)", expected: "a finite time step dt > 0")
-        }
+        try RelaxError.requirePositiveFinite(dt, name: "dt", expected: "a finite time step dt > 0")
         let op = try FokkerPlanck.makeOperator(grid: grid, drift: drift, diffusion: diffusion, flux: flux)
         if method == .explicitEuler {
             let bound = 1 / op.totalMaxRate

@@ -57,17 +57,13 @@ public struct FokkerPlanckDiffusion: Sendable, Equatable {
 
     /// `D = nu I`.
     public init(nu: Double, dimension: Int) throws {
-        guard nu > 0, nu.isFinite else {
-            throw RelaxError.invalidParameter(name: "nu", value: "\(nu)", expected: "a finite diffusivity nu > 0")
-        }
+        try RelaxError.requirePositiveFinite(nu, name: "nu", expected: "a finite diffusivity nu > 0")
         matrix = nu * Matrix.identity(dimension)
     }
 
     /// `D = I / (2 beta)`: the paper's `rho_t = div(grad V rho) + 1/(2 beta) Lap rho`.
     public init(beta: Double, dimension: Int) throws {
-        guard beta > 0, beta.isFinite else {
-            throw RelaxError.invalidParameter(name: "beta", value: "\(beta)", expected: "a finite inverse temperature beta > 0")
-        }
+        try RelaxError.requirePositiveFinite(beta, name: "beta", expected: "a finite inverse temperature beta > 0")
         try self.init(nu: 1 / (2 * beta), dimension: dimension)
     }
 
@@ -201,9 +197,7 @@ public struct FokkerPlanckStepping: Sendable, Equatable {
     }
 
     func validate() throws {
-        guard dt > 0, dt.isFinite else {
-            throw RelaxError.invalidParameter(name: "dt", value: "\(dt)", expected: "a finite time step dt > 0")
-        }
+        try RelaxError.requirePositiveFinite(dt, name: "dt", expected: "a finite time step dt > 0")
         guard growth >= 1, growth.isFinite else {
             throw RelaxError.invalidParameter(name: "growth", value: "\(growth)", expected: "a step growth factor >= 1")
         }

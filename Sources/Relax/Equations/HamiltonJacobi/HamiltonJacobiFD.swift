@@ -54,9 +54,7 @@ public struct HamiltonJacobiFD<H: SeparableHamiltonian>: Sendable {
     /// Throws for `t <= 0`, a bad `cfl` or `diffusion`, a Dirichlet grid, or a non-finite
     /// value arising during the run (naming the step and grid point).
     public func evolve(_ u0: Field, time t: Double, progress: ProgressHandler? = nil) throws -> (u: Field, report: SolverReport) {
-        guard t > 0, t.isFinite else {
-            throw RelaxError.invalidParameter(name: "t", value: "\(t)", expected: "a finite time t > 0")
-        }
+        try RelaxError.requirePositiveFinite(t, name: "t", expected: "a finite time t > 0")
         guard cfl > 0, cfl <= 1 else {
             throw RelaxError.invalidParameter(name: "cfl", value: "\(cfl)", expected: "a CFL number in (0, 1]")
         }

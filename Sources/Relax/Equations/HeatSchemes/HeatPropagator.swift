@@ -58,9 +58,7 @@ public final class HeatPropagator {
     /// `maximumTime`. `effort: .measure` pays seconds of planning once for faster solves.
     public init(window: Grid, diffusivity nu: Double, maximumTime: Double,
                 effort: PlanEffort = .estimate) throws {
-        guard nu > 0, nu.isFinite else {
-            throw RelaxError.invalidParameter(name: "diffusivity", value: "\(nu)", expected: "a finite nu > 0")
-        }
+        try RelaxError.requirePositiveFinite(nu, name: "diffusivity", expected: "a finite nu > 0")
         guard maximumTime >= 0, maximumTime.isFinite else {
             throw RelaxError.invalidParameter(name: "t", value: "\(maximumTime)", expected: "a finite time t >= 0")
         }

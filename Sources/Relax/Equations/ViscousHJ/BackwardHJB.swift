@@ -180,12 +180,8 @@ public enum BackwardHJB {
     }
 
     static func validate(drift: [Field], terminal: Field, beta: Double, horizon T: Double, levels: Int) throws {
-        guard beta > 0, beta.isFinite else {
-            throw RelaxError.invalidParameter(name: "beta", value: "\(beta)", expected: "a finite beta > 0")
-        }
-        guard T > 0, T.isFinite else {
-            throw RelaxError.invalidParameter(name: "T", value: "\(T)", expected: "a finite horizon T > 0")
-        }
+        try RelaxError.requirePositiveFinite(beta, name: "beta", expected: "a finite beta > 0")
+        try RelaxError.requirePositiveFinite(T, name: "T", expected: "a finite horizon T > 0")
         guard levels >= 1 else {
             throw RelaxError.invalidParameter(name: "levels", value: "\(levels)", expected: "at least 1 stored interval")
         }

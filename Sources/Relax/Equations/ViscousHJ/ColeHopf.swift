@@ -130,12 +130,8 @@ public enum ColeHopf {
     }
 
     static func validate(beta: Double, time t: Double, grid: Grid) throws {
-        guard beta > 0, beta.isFinite else {
-            throw RelaxError.invalidParameter(name: "beta", value: "\(beta)", expected: "a finite beta > 0")
-        }
-        guard t > 0, t.isFinite else {
-            throw RelaxError.invalidParameter(name: "t", value: "\(t)", expected: "a finite time t > 0")
-        }
+        try RelaxError.requirePositiveFinite(beta, name: "beta", expected: "a finite beta > 0")
+        try RelaxError.requirePositiveFinite(t, name: "t", expected: "a finite time t > 0")
         if case .dirichlet = grid.boundary {
             throw RelaxError.unsupported(
                 "Cole–Hopf with a Dirichlet boundary: use --boundary free (whole space), periodic or neumann")

@@ -66,9 +66,7 @@ public struct ViscousHJFD<H: SeparableHamiltonian>: Sendable {
     /// Evolves `u0` by time `t` (boundary `u0.grid.boundary`: periodic, Neumann, or free =
     /// linear extrapolation at the edge of a grid the caller has padded).
     public func evolve(_ u0: Field, time t: Double, progress: ProgressHandler? = nil) throws -> (u: Field, report: SolverReport) {
-        guard t > 0, t.isFinite else {
-            throw RelaxError.invalidParameter(name: "t", value: "\(t)", expected: "a finite time t > 0")
-        }
+        try RelaxError.requirePositiveFinite(t, name: "t", expected: "a finite time t > 0")
         guard cfl > 0, cfl <= 1 else {
             throw RelaxError.invalidParameter(
                 name: "cfl", value: "\(cfl)",
