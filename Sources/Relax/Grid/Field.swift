@@ -39,7 +39,18 @@ public struct Field: Sendable {
     }
 
     /// Throws `RelaxError.nonFinite` naming the first NaN or infinite value and where it is.
+    ///
+    /// A value is NaN or infinite exactly when its exponent bits are all ones; adding `2^52` to
+    /// those bits then carries into the sign bit. One pass ORs these sums (integer operations
+    /// only, so the loop vectorizes); the values are searched one by one only after a hit.
     public func checkFinite(_ what: String) throws {
+        let exponent: UInt64 = 0x7FF0_0000_0000_0000
+        let flags = values.withUnsafeBufferPointer { v -> UInt64 in
+            var any: UInt64 = 0
+            for x in v { any |= (x.bitPattern & exponent) &+ (1 << 52) }
+            return any
+        }
+        guard flags >> 63 != 0 else { return }
         for (flat, v) in values.enumerated() where !v.isFinite {
             throw RelaxError.nonFinite(what: what, index: grid.multiIndex(flat),
                                        point: grid.point(flat), value: v)

@@ -74,7 +74,7 @@ final class BandLimitedSpectralPlan: @unchecked Sendable {
         self.rows = rows
         self.stage = stage
         compact = fftw_alloc_complex(counts.reduce(1, *))!
-        let threads = Int32(total >= 1 << 15 ? Parallel.workers : 1)
+        let threads = Int32(total >= 1 << 15 && rowCount > 1 ? Parallel.workers : 1)
         let plans: (OpaquePointer?, OpaquePointer?, [OpaquePointer?], [OpaquePointer?]) = FFTW.withPlannerLock {
             var length = [Int32(n[last])]
             fftw_plan_with_nthreads(threads)

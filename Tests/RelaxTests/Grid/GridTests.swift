@@ -101,4 +101,25 @@ struct GridTests {
             #expect(what == "f" && index == [2, 1] && value.isNaN)
         }
     }
+
+    /// The one-pass bit test flags exactly the values whose exponent bits are all ones.
+    @Test("checkFinite: +-infinity and NaN found at any position; the largest, smallest and subnormal finite values pass")
+    func nonFiniteKinds() throws {
+        let g = try Grid(domain: [(0, 1)], counts: [13])
+        let finite: [Double] = [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude,
+                                -.leastNormalMagnitude, 0, -0.0, 1]
+        try Field(grid: g, values: (0..<13).map { finite[$0 % finite.count] }).checkFinite("f")
+        for bad in [Double.infinity, -.infinity, .nan, -.nan, .signalingNaN] {
+            for at in [0, 5, 12] {
+                var values = (0..<13).map { finite[$0 % finite.count] }
+                values[at] = bad
+                do {
+                    try Field(grid: g, values: values).checkFinite("f")
+                    Issue.record("\(bad) at \(at) not reported")
+                } catch let RelaxError.nonFinite(_, index, _, _) {
+                    #expect(index == [at])
+                }
+            }
+        }
+    }
 }

@@ -156,14 +156,8 @@ public enum ColeHopf {
             self.padding = padding
             self.beta = beta
             self.time = time
-            lossRange = samples.values.withUnsafeBufferPointer { values in
-                var least = Double.infinity, largest = -Double.infinity
-                for v in values {
-                    least = Swift.min(least, v)
-                    largest = Swift.max(largest, v)
-                }
-                return (least, largest)
-            }
+            let (least, largest) = Extrema.of(samples.values)
+            lossRange = (least, largest)
         }
 
         var working: Grid { samples.grid }

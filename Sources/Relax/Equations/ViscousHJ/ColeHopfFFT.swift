@@ -64,9 +64,10 @@ struct ColeHopfFFT {
 
     /// `beta (max_window u_HL - min u_HL)` from the discrete Hopf–Lax value on the working grid,
     /// plus 1 for the viscous correction: an estimate of the FFT path's dynamic range. The `auto`
-    /// rule only uses it to choose a path (the FFT result is checked after the fact), so on large
-    /// grids without padding it is taken on every `s`-th node per axis (at most 4096 per axis):
-    /// it then moves by at most `beta (Lip f + D/t) s h`, far less than the ranges it tells apart.
+    /// rule only uses it to choose a path (the FFT result is checked after the fact, and the log
+    /// domain is exact either way), so on large grids without padding it is taken on every
+    /// `s`-th node per axis (at most 4096 per axis and `2^16` in all): it then moves by at most
+    /// `beta (Lip f + D/t) s h`.
     static func hopfLaxDynamicRange(_ setup: ColeHopf.Setup) -> Double {
         let working = setup.working
         if setup.padding == nil, let coarse = coarsened(setup.samples) {
@@ -80,15 +81,17 @@ struct ColeHopfFFT {
     }
 
     /// Every `s`-th node of `f` per axis, with `s` the least stride leaving at most 4096 nodes
-    /// per axis that keeps the grid's nodes (the node count minus one divisible by `s` on node
-    /// axes, the count on periodic ones); nil when no axis needs it or none fits.
+    /// per axis and `2^16` in all (as many per axis) that keeps the grid's nodes (the node count
+    /// minus one divisible by `s` on node axes, the count on periodic ones); nil when no axis
+    /// needs it or none fits.
     static func coarsened(_ f: Field) -> Field? {
         let grid = f.grid
+        let perAxis = min(4096, Int(pow(65536, 1 / Double(grid.dimension)).rounded(.down)))
         var strides: [Int] = []
         for axis in grid.axes {
             let cells = axis.periodic ? axis.count : axis.count - 1
             var s = 1
-            while cells / s > 4096 || cells % s != 0 {
+            while cells / s > perAxis || cells % s != 0 {
                 s += 1
                 if s > cells / 64 { return nil }
             }
@@ -98,9 +101,18 @@ struct ColeHopfFFT {
               let coarse = try? Grid(domain: grid.axes.map { ($0.lower, $0.upper) },
                                      counts: zip(grid.axes, strides).map { $0.periodic ? $0.count / $1 : ($0.count - 1) / $1 + 1 },
                                      boundary: grid.boundary) else { return nil }
-        let values = (0..<coarse.count).map { flat in
-            grid.flatIndex(zip(coarse.multiIndex(flat), strides).map { $0 * $1 })
-        }.map { f.values[$0] }
+        // The fine-grid step of each coarse axis; one odometer over the coarse nodes.
+        let steps = zip(strides, grid.strides).map { $0 * $1 }
+        let shape = coarse.shape
+        var index = [Int](repeating: 0, count: shape.count)
+        let values = f.values.withUnsafeBufferPointer { fine in
+            (0..<coarse.count).map { _ -> Double in
+                var flat = 0
+                for k in 0..<index.count { flat += index[k] * steps[k] }
+                index.advanceRowMajor(in: shape)
+                return fine[flat]
+            }
+        }
         return Field(grid: coarse, values: values)
     }
 
@@ -201,34 +213,34 @@ struct ColeHopfFFT {
 }
 
 extension ColeHopfFFT {
-    /// `offset + scale * log(v)` for every value, with the least and largest `v`, in one pass
-    /// split over the cores.
+    /// `offset + scale * log(v)` for every value, with the least and largest `v`, split over the
+    /// cores: per chunk the extrema first, then the logarithms in a loop of their own (which
+    /// vectorizes, with `VectorLog` when the chunk's values are positive normal numbers, as `v`
+    /// is wherever the path is accurate; with `Foundation.log` otherwise, which gives the NaN or
+    /// `-inf` that reports the failure).
     static func logarithms(_ src: UnsafeBufferPointer<Double>, offset: Double, scale: Double) -> ([Double], Double, Double) {
         let count = src.count
         let chunks = max(1, min(Parallel.workers, count / 16384))
-        var lows = [Double](repeating: .infinity, count: chunks), highs = [Double](repeating: -.infinity, count: chunks)
-        var out = [Double](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-        out.withUnsafeMutableBufferPointer { dst in
-            lows.withUnsafeMutableBufferPointer { lo in
-                highs.withUnsafeMutableBufferPointer { hi in
-                    let s = src.baseAddress!, o = dst.baseAddress!, l = lo.baseAddress!, h = hi.baseAddress!
-                    Parallel.forEachChunk(chunks, minimumPerChunk: 1) { range in
-                        for chunk in range {
-                            var least = Double.infinity, largest = -Double.infinity
-                            for i in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
-                                let v = s[i]
-                                least = Swift.min(least, v)
-                                largest = Swift.max(largest, v)
-                                o[i] = offset + scale * log(v)
-                            }
-                            l[chunk] = least
-                            h[chunk] = largest
+        var extrema = [(least: Double, largest: Double)](repeating: (.infinity, -.infinity), count: chunks)
+        let out = [Double](unsafeUninitializedCapacity: count) { dst, initialized in
+            extrema.withUnsafeMutableBufferPointer { slots in
+                let s = src.baseAddress!, o = dst.baseAddress!, slot = slots.baseAddress!
+                Parallel.forEachChunk(chunks, minimumPerChunk: 1) { range in
+                    for chunk in range {
+                        let lo = count * chunk / chunks, hi = count * (chunk + 1) / chunks
+                        let (least, largest) = Extrema.of(s + lo, count: hi - lo)
+                        slot[chunk] = (least, largest)
+                        if least >= Double.leastNormalMagnitude && largest <= Double.greatestFiniteMagnitude {
+                            for i in lo..<hi { o[i] = offset + scale * VectorLog.log(s[i]) }
+                        } else {
+                            for i in lo..<hi { o[i] = offset + scale * log(s[i]) }
                         }
                     }
                 }
             }
+            initialized = count
         }
-        return (out, lows.min()!, highs.max()!)
+        return (out, extrema.map(\.least).min()!, extrema.map(\.largest).max()!)
     }
 
     /// `scale * a[i] / b[i]`, split over the cores.
