@@ -51,4 +51,37 @@ struct VectorExpTests {
         #expect(VectorExp.exp(-746) == 0 && VectorExp.exp(-1e300) == 0 && VectorExp.exp(-.infinity) == 0)
         #expect(VectorExp.exp(710) == .infinity && VectorExp.exp(0) == 1)
     }
+
+    /// Two exponentials (1e-15 each) and one product per value, against `exp` of the argument
+    /// rounded once: the two roundings of the split argument and the reference's own move the
+    /// result by at most `3 eps (|start| + |step| i)` relative (exp's conditioning), and no error
+    /// grows along the sequence (the tilt rows of the block pass span up to `exp(+-250)`).
+    @Test("geometric: exp(start + step i) to 3e-15 plus the arguments' rounding, along 451-term rows up to exp(+-250)")
+    func geometric() {
+        let count = 451
+        var row = [Double](repeating: 0, count: count)
+        for (start, step) in [(-250.0, 500.0 / 450), (250.0, -500.0 / 450), (-3.0, 0.013), (0.0, 0.0), (12.5, -1e-9)] {
+            row.withUnsafeMutableBufferPointer { VectorExp.geometric(start: start, step: step, into: $0.baseAddress!, count: count) }
+            for i in 0..<count {
+                let size = abs(start) + abs(step) * Double(i)
+                #expect(abs(row[i] / exp(start + step * Double(i)) - 1) <= 3e-15 + 3 * Double.ulpOfOne * size)
+            }
+        }
+    }
+}
+
+@Suite("Extrema: least and largest value in one pass")
+struct ExtremaTests {
+    @Test("equal to min() and max() for every length mod 4, split or not; NaN passed over; empty gives (inf, -inf)")
+    func agreesWithMinMax() {
+        var generator = SplitMix64(seed: 3)
+        for count in [1, 2, 3, 4, 5, 7, 1000, 65_536 + 3] {
+            var values = (0..<count).map { _ in 1e3 * (generator.uniform() - 0.5) }
+            #expect(Extrema.of(values) == (values.min()!, values.max()!))
+            values[count / 2] = .nan
+            let finite = values.filter { !$0.isNaN }
+            if !finite.isEmpty { #expect(Extrema.of(values) == (finite.min()!, finite.max()!)) }
+        }
+        #expect(Extrema.of([Double]()) == (Double.infinity, -Double.infinity))
+    }
 }

@@ -14,26 +14,25 @@ struct ColeHopfLogDomain {
         if let padding = setup.padding {
             return .window(offset: padding.offsets[axis], count: padding.window.axes[axis].count)
         }
+        guard working.boundary == .periodic || working.boundary == .neumann else {
+            return .window(offset: 0, count: working.axes[axis].count)
+        }
+        let images: (Int) -> LineLayout = working.boundary == .periodic ? { .periodic(ghosts: $0) } : { .mirror(ghosts: $0) }
         // A source j can matter for output x only if c (x - y_j)^2 <= osc(a) + truncation.
         let oscillation = Self.oscillation(values)
-        var ghosts = Int(((oscillation + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
-        if !LogGaussianPass.prefersSourceSums(coefficient: c) {
-            // The blocks share one layout: the reach the lines need (the source sums take each line's own).
-            let n = shape.dims[axis], step = shape.strides[axis]
-            var needed = 0
-            values.withUnsafeBufferPointer { v in
-                for l in 0..<shape.lineCount(along: axis) {
-                    needed = max(needed, LogGaussianPass.imageReach(v.baseAddress! + shape.lineStart(along: axis, line: l),
-                                                                    step: step, count: n, coefficient: c, cap: ghosts))
-                }
+        let ghosts = Int(((oscillation + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
+        // The source sums take each line's own reach; the blocks share one layout, the reach
+        // the lines need.
+        guard !LogGaussianPass.prefersSourceSums(coefficient: c) else { return images(ghosts) }
+        let n = shape.dims[axis], step = shape.strides[axis]
+        var needed = 0
+        values.withUnsafeBufferPointer { v in
+            for l in 0..<shape.lineCount(along: axis) {
+                needed = max(needed, LogGaussianPass.imageReach(v.baseAddress! + shape.lineStart(along: axis, line: l),
+                                                                step: step, count: n, coefficient: c, cap: ghosts))
             }
-            ghosts = needed
         }
-        switch working.boundary {
-        case .periodic: return .periodic(ghosts: ghosts)
-        case .neumann: return .mirror(ghosts: ghosts)
-        default: return .window(offset: 0, count: working.axes[axis].count)
-        }
+        return images(needed)
     }
 
     /// `target[i] = ((source[i] + shift) * factor) / divisor` for `i in 0..<count` (`target` may
@@ -71,24 +70,7 @@ struct ColeHopfLogDomain {
 
     /// `max - min` of `values` (0 when empty), one sweep per core.
     static func oscillation(_ values: [Double]) -> Double {
-        let parts = values.count >= 1 << 16 ? Parallel.workers : 1
-        let least = ScratchBuffer<Double>(count: parts, repeating: .infinity)
-        let largest = ScratchBuffer<Double>(count: parts, repeating: -.infinity)
-        values.withUnsafeBufferPointer { v in
-            guard let base = v.baseAddress else { return }
-            Parallel.forEachChunk(parts, minimumPerChunk: 1) { range in
-                for part in range {
-                    var lo = Double.infinity, hi = -Double.infinity
-                    for i in (v.count * part / parts)..<(v.count * (part + 1) / parts) {
-                        lo = base[i] < lo ? base[i] : lo
-                        hi = base[i] > hi ? base[i] : hi
-                    }
-                    least[part] = lo
-                    largest[part] = hi
-                }
-            }
-        }
-        let lo = least.array.min()!, hi = largest.array.max()!
+        let (lo, hi) = Extrema.of(values)
         return hi >= lo ? hi - lo : 0
     }
 

@@ -65,26 +65,16 @@ struct GaussianBlockKernel {
     func scratchCount(columns: Int) -> Int { (rank ?? 0) * columns }
 
     /// OpenBLAS's own threads spin between calls and then compete with the `Parallel` workers
-    /// of the surrounding phases; the products are split over those workers instead, each
-    /// calling BLAS single-threaded.
+    /// that call `apply`, each on its own blocks: BLAS runs single-threaded.
     static let singleThreadedBLAS: Bool = {
         openblas_set_num_threads(1)
         return true
     }()
 
-    /// `Y = T X` for `columns` columns of length `s`, column-major, split over the cores.
+    /// `Y = T X` for `columns` columns of length `s`, column-major, on the calling thread.
     func apply(_ x: UnsafePointer<Double>, columns: Int, into y: UnsafeMutablePointer<Double>,
                scratch: UnsafeMutablePointer<Double>) {
         _ = Self.singleThreadedBLAS
-        let r = rank ?? 0
-        Parallel.forEachChunk(columns, minimumPerChunk: max(1, 65536 / (size * max(size / 4, r, 1)))) { range in
-            applySerial(x + range.lowerBound * size, columns: range.count, into: y + range.lowerBound * size,
-                        scratch: scratch + range.lowerBound * r)
-        }
-    }
-
-    private func applySerial(_ x: UnsafePointer<Double>, columns: Int, into y: UnsafeMutablePointer<Double>,
-                             scratch: UnsafeMutablePointer<Double>) {
         let s = Int32(size), n = Int32(columns)
         guard let r = rank.map(Int32.init) else {
             first.withUnsafeBufferPointer { t in

@@ -108,6 +108,8 @@ struct LogGaussianPass {
     static let maximumDenseBlock = 128
     static let minimumLowRankBlock = 256
     static let maximumLowRankBlock = 16384
+    /// Values per buffer of a batch of source columns and of their products (256 KB: both stay in cache).
+    static let batchValues = 1 << 15
 
     enum Mode: String, Sendable {
         case dense, lowRank = "low-rank", direct
@@ -179,6 +181,9 @@ private final class PassRun {
     let a: ScratchBuffer<Double>
     /// `m_i` (the largest exponent) per output, `outputs` per line.
     let m: ScratchBuffer<Double>
+    /// The source of each output's largest term (its prox index; the smallest on ties, so
+    /// non-decreasing along a line).
+    let prox: ScratchBuffer<Int32>
 
     // Blocks (phase 2).
     var s = 1
@@ -202,6 +207,8 @@ private final class PassRun {
     var pairKind = ScratchBuffer<UInt8>(count: 0, repeating: 0)
     var pairRho = ScratchBuffer<Double>(count: 0, repeating: 0)     // rho of normalized pairs
     var batchedCount = ScratchBuffer<Int>(count: 0, repeating: 0)
+    /// Batched and direct pairs per output block (the block's share of the work).
+    var keptPairs = ScratchBuffer<Int>(count: 0, repeating: 0)
     var minD = 0, maxD = -1
     var tiltSource: [Double] = []                                   // exp(2c Delta_D q~), s per D
     var tiltOutput: [Double] = []                                   // exp(-2c Delta_D p~), s per D
@@ -227,6 +234,7 @@ private final class PassRun {
         // Written in full by `envelope` before any read.
         a = ScratchBuffer(uninitializedCount: lines * sources)
         m = ScratchBuffer(uninitializedCount: lines * outputs)
+        prox = ScratchBuffer(uninitializedCount: lines * outputs)
     }
 
     var columnsPerPair: Int { 1 + (wantDisplacement ? 1 : 0) + payloadCount }
@@ -251,12 +259,23 @@ private final class PassRun {
 
     // MARK: Phase 1: sources and the shift m (lower envelope)
 
+    /// `m` and the prox map of every line; a lone long line (1-D) is split over the cores
+    /// (`LowerEnvelope.transform(parts:)`).
     func envelope(_ logValues: [Double]) {
         logValues.withUnsafeBufferPointer { input in
             let values = input.baseAddress!
+            if lines == 1 && sources >= LowerEnvelope.splitLength && Parallel.workers > 1 {
+                extend(values, line: 0, into: a.base)
+                let negated = ScratchBuffer<Double>(uninitializedCount: sources)
+                ColeHopfLogDomain.rescale(a.base, into: negated.base, count: sources, times: -1)
+                LowerEnvelope.transform(negated.base, count: sources, offset: -offset, a: c, queries: outputs,
+                                        out: m.base, argmin: prox.base, parts: Parallel.workers)
+                ColeHopfLogDomain.rescale(m.base, into: m.base, count: outputs, times: -1)
+                withExtendedLifetime(negated) {}
+                return
+            }
             Parallel.forEachChunk(lines, minimumPerChunk: max(1, 16384 / max(1, sources))) { range in
                 var negated = [Double](repeating: 0, count: sources)
-                var argmax = [Int32](repeating: 0, count: outputs)
                 var work = LowerEnvelope.Workspace(capacity: sources)
                 for l in range {
                     let src = a.base + l * sources
@@ -264,13 +283,11 @@ private final class PassRun {
                     for j in 0..<sources { negated[j] = -src[j] }
                     let mLine = m.base + l * outputs
                     negated.withUnsafeBufferPointer { f in
-                        argmax.withUnsafeMutableBufferPointer { g in
-                            work.vertices.withUnsafeMutableBufferPointer { v in
-                                work.crossings.withUnsafeMutableBufferPointer { z in
-                                    LowerEnvelope.transform(f.baseAddress!, count: sources, offset: -offset, a: c,
-                                                            queries: outputs, out: mLine, argmin: g.baseAddress!,
-                                                            vertices: v.baseAddress!, crossings: z.baseAddress!)
-                                }
+                        work.vertices.withUnsafeMutableBufferPointer { v in
+                            work.crossings.withUnsafeMutableBufferPointer { z in
+                                LowerEnvelope.transform(f.baseAddress!, count: sources, offset: -offset, a: c,
+                                                        queries: outputs, out: mLine, argmin: prox.base + l * outputs,
+                                                        vertices: v.baseAddress!, crossings: z.baseAddress!)
                             }
                         }
                     }
@@ -309,9 +326,11 @@ private final class PassRun {
         blockMax = ScratchBuffer(uninitializedCount: lines * sourceBlocks)
         prefixMax = ScratchBuffer(uninitializedCount: lines * sourceBlocks)
         suffixMax = ScratchBuffer(uninitializedCount: lines * sourceBlocks)
-        weights = ScratchBuffer(count: lines * blockStride, repeating: 0)
+        // Written in full by prepareSourceBlocks (padding included) and prepareOutputBlocks
+        // (factors of the blocks that can tilt, the only ones read).
+        weights = ScratchBuffer(uninitializedCount: lines * blockStride)
         outputMid = ScratchBuffer(uninitializedCount: lines * outputBlocks)
-        outputFactor = ScratchBuffer(count: total, repeating: 0)
+        outputFactor = ScratchBuffer(uninitializedCount: total)
         rangeOK = ScratchBuffer(count: lines * outputBlocks, repeating: true)
         if lines >= Parallel.workers {
             Parallel.forEachChunk(lines, minimumPerChunk: max(1, 8192 / max(1, sources))) { range in
@@ -358,6 +377,7 @@ private final class PassRun {
             for j in lo..<hi { largest = max(largest, src[j]) }
             top[b] = largest
             VectorExp.apply(src + lo, shift: -largest, into: w + lo, count: hi - lo)
+            (w + hi).update(repeating: 0, count: lo + s - hi)          // the last block's padding
         }
     }
 
@@ -408,6 +428,7 @@ private final class PassRun {
         pairKind = ScratchBuffer(count: pairStart[blocks], repeating: 0)
         pairRho = ScratchBuffer(count: pairStart[blocks], repeating: 0)
         batchedCount = ScratchBuffer(count: blocks, repeating: 0)
+        keptPairs = ScratchBuffer(count: blocks, repeating: 0)
         let counts = ScratchBuffer<Int>(count: 3 * blocks, repeating: 0)
         let lowD = ScratchBuffer<Int>(count: blocks, repeating: Int.max)
         let highD = ScratchBuffer<Int>(count: blocks, repeating: Int.min)
@@ -415,6 +436,7 @@ private final class PassRun {
             for block in range {
                 let r = classify(block)
                 batchedCount[block] = r.tilted + r.normalized
+                keptPairs[block] = r.tilted + r.normalized + r.direct
                 counts[3 * block] = r.tilted
                 counts[3 * block + 1] = r.normalized
                 counts[3 * block + 2] = r.direct
@@ -430,16 +452,23 @@ private final class PassRun {
         maxD = highD.array.max() ?? -1
         guard maxD >= minD else { return }
         let nD = maxD - minD + 1
-        tiltSource = [Double](repeating: 0, count: nD * s)
-        tiltOutput = [Double](repeating: 0, count: nD * s)
-        for k in 0..<nD {
-            let tilt = 2 * c * delta(minD + k)
-            for q in 0..<s {
-                let centred = Double(q) - centre
-                tiltSource[k * s + q] = exp(tilt * centred)
-                tiltOutput[k * s + q] = exp(-tilt * centred)
+        let s = self.s, c = self.c, centre = self.centre, minD = self.minD
+        let offset = self.offset
+        let tilts = { (sign: Double) in
+            [Double](unsafeUninitializedCapacity: nD * s) { table, initialized in
+                let base = table.baseAddress!
+                // One row per offset, `exp(tilt (q - centre))`: up to ~100 rows of a few hundred cells.
+                Parallel.forEachChunk(nD, minimumPerChunk: max(1, 16384 / s)) { range in
+                    for k in range {
+                        let tilt = sign * 2 * c * Double((minD + k) * s + offset)
+                        VectorExp.geometric(start: -tilt * centre, step: tilt, into: base + k * s, count: s)
+                    }
+                }
+                initialized = nD * s
             }
         }
+        tiltSource = tilts(1)
+        tiltOutput = tilts(-1)
     }
 
     /// The first and last source block that may matter for output block `block` by the coarse
@@ -476,6 +505,28 @@ private final class PassRun {
         return (lo, hi)
     }
 
+    /// `min_i c (x_i - y)^2 + m_i` over the outputs `range` of line `l`, all on one side of the
+    /// source position `y`: the least gap to the envelope of a source block whose nearest cell
+    /// to those outputs is `y`. As in `LogGaussianSourceSums`, `c x^2 + m(x) = max_k a_k - c k^2 + 2ck x`
+    /// is convex with slopes `2c prox(x)`, so `c (x - y)^2 + m(x)` does not increase while
+    /// `prox < y` and does not decrease once `prox >= y`: its least value over the outputs is at
+    /// the first output with `prox >= y` or the one before (clamped to the range), found by
+    /// bisection of the monotone prox map. Two evaluations instead of one per output.
+    func sideGap(line l: Int, outputs range: Range<Int>, nearest y: Int) -> Double {
+        let line = prox.base + l * outputs, mLine = m.base + l * outputs
+        var lo = range.lowerBound, hi = range.upperBound          // first output with prox >= y in lo...hi
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if Int(line[mid]) < y { lo = mid + 1 } else { hi = mid }
+        }
+        var least = Double.infinity
+        for i in max(range.lowerBound, lo - 1)...min(range.upperBound - 1, lo) {
+            let d = Double(i + offset - y)
+            least = min(least, c * d * d + mLine[i])
+        }
+        return least
+    }
+
     /// Marks each candidate pair of output block `block`: skipped (no output has a term above
     /// the truncation), tilted, normalized, or direct.
     func classify(_ block: Int) -> (tilted: Int, normalized: Int, direct: Int, lowD: Int, highD: Int) {
@@ -496,11 +547,19 @@ private final class PassRun {
             // The O(1) block bound first (distance between the blocks, smallest m), then per output.
             let gap = Double(max(0, lo - xHigh, xLow - hi))
             guard top - c * gap * gap - mLow >= -tau else { kinds[k] = Self.skip; continue }
-            var best = -Double.infinity
-            for i in i0..<i1 {
-                let x = i + offset
-                let d = Double(max(0, lo - x, x - hi))
-                best = max(best, top - c * d * d - mLine[i])
+            let best: Double
+            if hi < xLow {
+                best = top - sideGap(line: l, outputs: i0..<i1, nearest: hi)
+            } else if lo > xHigh {
+                best = top - sideGap(line: l, outputs: i0..<i1, nearest: lo)
+            } else {
+                var most = -Double.infinity
+                for i in i0..<i1 {
+                    let x = i + offset
+                    let d = Double(max(0, lo - x, x - hi))
+                    most = max(most, top - c * d * d - mLine[i])
+                }
+                best = most
             }
             guard best >= -tau else { kinds[k] = Self.skip; continue }
             let dIndex = ib - b
@@ -522,50 +581,65 @@ private final class PassRun {
 
     // MARK: Phase 4: batched products and direct sums
 
+    /// The kept pairs of all output blocks. The blocks are split over the cores in contiguous
+    /// ranges of about equal work; each worker takes its range in batches whose source columns
+    /// fit its cache (`batchValues` per buffer): gathers them, applies the Gaussian block to all
+    /// at once, and scatters the products and direct sums to its own outputs.
     func accumulate() {
         sum = ScratchBuffer(count: total, repeating: 0)
         displacementSum = ScratchBuffer(count: wantDisplacement ? total : 0, repeating: 0)
         payloadSums = ScratchBuffer(count: payloadCount * total, repeating: 0)
         let blocks = lines * outputBlocks
-        let cpp = columnsPerPair
-        let budget = max(cpp, (1 << 21) / s / cpp * cpp)
-        var x = ScratchBuffer<Double>(count: 0, repeating: 0)
-        var y = ScratchBuffer<Double>(count: 0, repeating: 0)
-        var z = ScratchBuffer<Double>(count: 0, repeating: 0)
-        var columnStart = [Int](repeating: 0, count: blocks)
-        var first = 0
-        while first < blocks {
-            var last = first
-            var columns = 0
-            while last < blocks && (last == first || columns + batchedCount[last] * cpp <= budget) {
-                columnStart[last] = columns
-                columns += batchedCount[last] * cpp
-                last += 1
+        let cpp = columnsPerPair, s = self.s
+        var work = [Int](repeating: 0, count: blocks + 1)
+        for b in 0..<blocks { work[b + 1] = work[b] + 1 + keptPairs[b] * s }
+        let parts = max(1, min(Parallel.workers, work[blocks] / 65536))
+        // The first block of each part: where the running work reaches the part's share (bisection).
+        let ends = (0...parts).map { part -> Int in
+            let share = work[blocks] * part / parts
+            var lo = 0, hi = blocks
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if work[mid] < share { lo = mid + 1 } else { hi = mid }
             }
-            if x.count < columns * s {
-                // Written in full before they are read (gatherBlock, then the products).
-                x = ScratchBuffer(uninitializedCount: columns * s)
-                y = ScratchBuffer(uninitializedCount: columns * s)
-                z = ScratchBuffer(uninitializedCount: kernel?.scratchCount(columns: columns) ?? 0)
-            }
-            let batch = first..<last
-            if columns > 0, let kernel {
-                Parallel.forEachChunk(batch.count, minimumPerChunk: 4) { range in
-                    for r in range {
-                        let block = batch.lowerBound + r
-                        gatherBlock(block, into: x.base + columnStart[block] * s)
+            return lo
+        }
+        let budget = max(cpp, LogGaussianPass.batchValues / s / cpp * cpp)
+        Parallel.forEachChunk(parts, minimumPerChunk: 1) { range in
+            for part in range {
+                var capacity = 0
+                var x = ScratchBuffer<Double>(count: 0, repeating: 0)
+                var y = x, z = x
+                var first = ends[part]
+                while first < ends[part + 1] {
+                    var last = first, columns = 0
+                    while last < ends[part + 1] && (last == first || columns + batchedCount[last] * cpp <= budget) {
+                        columns += batchedCount[last] * cpp
+                        last += 1
                     }
+                    if columns > capacity {
+                        // Written in full before they are read (gatherBlock, then the products).
+                        capacity = max(columns, budget)
+                        x = ScratchBuffer(uninitializedCount: capacity * s)
+                        y = ScratchBuffer(uninitializedCount: capacity * s)
+                        z = ScratchBuffer(uninitializedCount: kernel?.scratchCount(columns: capacity) ?? 0)
+                    }
+                    var column = 0
+                    for block in first..<last {
+                        gatherBlock(block, into: x.base + column * s)
+                        column += batchedCount[block] * cpp
+                    }
+                    if columns > 0, let kernel { kernel.apply(x.base, columns: columns, into: y.base, scratch: z.base) }
+                    column = 0
+                    for block in first..<last {
+                        if batchedCount[block] > 0 { scatterBlock(block, products: y.base + column * s) }
+                        column += batchedCount[block] * cpp
+                        directBlock(block)
+                    }
+                    first = last
                 }
-                kernel.apply(x.base, columns: columns, into: y.base, scratch: z.base)
+                withExtendedLifetime((x, y, z)) {}
             }
-            Parallel.forEachChunk(batch.count, minimumPerChunk: 4) { range in
-                for r in range {
-                    let block = batch.lowerBound + r
-                    if columns > 0 { scatterBlock(block, products: y.base + columnStart[block] * s) }
-                    directBlock(block)
-                }
-            }
-            first = last
         }
     }
 
@@ -715,6 +789,17 @@ private final class PassRun {
 
     // MARK: Phase 5: logarithms and means, in the output shape
 
+    /// `target[i * step] = value(i)` for `i in 0..<count`, with a contiguous copy of the loop
+    /// for `step == 1` (which the compiler vectorizes).
+    @inline(__always)
+    static func store(_ target: UnsafeMutablePointer<Double>, step: Int, count: Int, _ value: (Int) -> Double) {
+        if step == 1 {
+            for i in 0..<count { target[i] = value(i) }
+        } else {
+            for i in 0..<count { target[i * step] = value(i) }
+        }
+    }
+
     func finish() -> LogGaussianPass.Result {
         let outShape = shape.replacing(axis: axis, with: outputs)
         let step = outShape.strides[axis]
@@ -723,23 +808,26 @@ private final class PassRun {
         let wantDisplacement = self.wantDisplacement
         let (sum, displacementSum, payloadSums, m) = (self.sum, self.displacementSum, self.payloadSums, self.m)
         let fields = 1 + (wantDisplacement ? 1 : 0) + payloadCount
-        // Split over outputs (not lines): 1-D passes have one line.
+        // Split over outputs (not lines): 1-D passes have one line. Each worker takes its range
+        // line segment by line segment.
         let arrays = filledArrays(fields, length: n) { out in
             Parallel.forEachChunk(total, minimumPerChunk: 16384) { range in
-                var l = range.lowerBound / outputs, i = range.lowerBound % outputs
-                var start = outShape.lineStart(along: axis, line: l)
-                for k in range {
-                    let weight = sum[k]
-                    let at = start + i * step
-                    out[0][at] = m[k] + log(weight)
-                    if wantDisplacement { out[1][at] = displacementSum[k] / weight }
-                    for p in 0..<payloadCount { out[fields - payloadCount + p][at] = payloadSums[p * total + k] / weight }
-                    i += 1
-                    if i == outputs {
-                        i = 0
-                        l += 1
-                        if l < lines { start = outShape.lineStart(along: axis, line: l) }
+                var k = range.lowerBound
+                while k < range.upperBound {
+                    let i0 = k % outputs, count = min(outputs - i0, range.upperBound - k)
+                    let at = outShape.lineStart(along: axis, line: k / outputs) + i0 * step
+                    // `sum >= 1` up to rounding (every output's largest term is 1): `VectorLog`'s domain.
+                    let weights = sum.base + k, shifts = m.base + k
+                    Self.store(out[0] + at, step: step, count: count) { shifts[$0] + VectorLog.log(weights[$0]) }
+                    if wantDisplacement {
+                        let moments = displacementSum.base + k
+                        Self.store(out[1] + at, step: step, count: count) { moments[$0] / weights[$0] }
                     }
+                    for p in 0..<payloadCount {
+                        let moments = payloadSums.base + p * total + k
+                        Self.store(out[fields - payloadCount + p] + at, step: step, count: count) { moments[$0] / weights[$0] }
+                    }
+                    k += count
                 }
             }
         }
