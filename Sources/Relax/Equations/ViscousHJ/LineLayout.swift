@@ -43,12 +43,20 @@ enum LineLayout: Sendable, Equatable {
         case .window:
             for j in 0..<sources { out[j] = line[j * step] }
         case let .periodic(g):
-            // Source j reads node (j - g) mod n: runs of consecutive nodes.
+            // Source j reads node (j - g) mod n: runs of consecutive nodes, each copied by a
+            // loop of its own (no wrap test per value).
             var node = ((-g) % n + n) % n
-            for j in 0..<sources {
-                out[j] = line[node * step]
-                node += 1
-                if node == n { node = 0 }
+            var j = 0
+            while j < sources {
+                let run = min(n - node, sources - j)
+                let from = line + node * step, to = out + j
+                if step == 1 {
+                    to.update(from: from, count: run)
+                } else {
+                    for r in 0..<run { to[r] = from[r * step] }
+                }
+                j += run
+                node = 0
             }
         case .mirror:
             for j in 0..<sources { out[j] = line[node(ofSource: j, lineLength: n) * step] }

@@ -54,31 +54,41 @@ struct LogGaussianSourceSums {
         withBaseAddresses([logValues] + payloads) { inputs in
             Parallel.forEachChunk(groups, minimumPerChunk: max(1, 8192 / max(1, sources * group))) { range in
                 let line = LineWork(sources: sources, outputs: outputs, payloads: payloadCount, ratios: ratios)
-                let inTile = UnsafeMutablePointer<Double>.allocate(capacity: group * inPitch * (1 + payloadCount))
-                let outTile = UnsafeMutablePointer<Double>.allocate(capacity: group * outPitch * fields)
+                // The tiles of a group of lines (one for the contiguous last axis, read in place).
+                let inBuffer = ScratchBuffer<Double>(uninitializedCount: group * inPitch * (1 + payloadCount))
+                let outBuffer = ScratchBuffer<Double>(uninitializedCount: group * outPitch * fields)
+                let inTile = inBuffer.base, outTile = outBuffer.base
                 defer {
                     line.deallocate()
-                    inTile.deallocate()
-                    outTile.deallocate()
+                    withExtendedLifetime((inBuffer, outBuffer)) {}
                 }
+                // Line starts of the group; contiguous lines (the last axis) are read in place.
+                var inStarts = [Int](repeating: 0, count: group), outStarts = inStarts
+                let inRows = (0..<group).map { $0 * inPitch }, outRows = (0..<group).map { $0 * outPitch }
                 for g in range {
                     let first = g * group, width = min(group, lines - first)
-                    let inStarts = (0..<width).map { shape.lineStart(along: axis, line: first + $0) }
-                    let outStarts = (0..<width).map { outShape.lineStart(along: axis, line: first + $0) }
-                    let inRows = (0..<width).map { $0 * inPitch }, outRows = (0..<width).map { $0 * outPitch }
-                    for (k, input) in inputs.enumerated() {
-                        Self.copyLines(count: n, from: input, starts: inStarts, step: inStep,
-                                       to: inTile + k * group * inPitch, starts: inRows, step: 1)
+                    for w in 0..<width {
+                        inStarts[w] = shape.lineStart(along: axis, line: first + w)
+                        outStarts[w] = outShape.lineStart(along: axis, line: first + w)
+                    }
+                    if group > 1 {
+                        for (k, input) in inputs.enumerated() {
+                            Self.copyLines(width, count: n, from: input, starts: inStarts, step: inStep,
+                                           to: inTile + k * group * inPitch, starts: inRows, step: 1)
+                        }
+                    }
+                    /// Line `w` of input `k` (the values, then the payloads), contiguous.
+                    func row(_ k: Int, _ w: Int) -> UnsafePointer<Double> {
+                        group > 1 ? UnsafePointer(inTile + k * group * inPitch + w * inPitch) : inputs[k] + inStarts[w]
                     }
                     var kept = 0
                     for w in 0..<width {
-                        let own = lineLayout(inTile + w * inPitch, count: n)
+                        let own = lineLayout(row(0, w), count: n)
                         let count = own.sourceCount(lineLength: n)
-                        own.gather(inTile + w * inPitch, step: 1, lineLength: n, into: line.a)
+                        own.gather(row(0, w), step: 1, lineLength: n, into: line.a)
                         for p in 0..<payloadCount {
                             let target = line.payloadSources + p * sources
-                            own.gather(inTile + (p + 1) * group * inPitch + w * inPitch, step: 1, lineLength: n,
-                                       into: target)
+                            own.gather(row(p + 1, w), step: 1, lineLength: n, into: target)
                             guard oddPayloads[p] else { continue }
                             for j in 0..<count where own.isReflected(source: j, lineLength: n) { target[j] = -target[j] }
                         }
@@ -89,7 +99,7 @@ struct LogGaussianSourceSums {
                     }
                     terms[g] = kept
                     for (k, result) in results.enumerated() {
-                        Self.copyLines(count: outputs, from: outTile + k * group * outPitch, starts: outRows, step: 1,
+                        Self.copyLines(width, count: outputs, from: outTile + k * group * outPitch, starts: outRows, step: 1,
                                        to: result, starts: outStarts, step: outStep)
                     }
                 }
@@ -116,14 +126,14 @@ struct LogGaussianSourceSums {
         }
     }
 
-    /// Copies lines of `count` values from `source` (line `w` at `sourceStarts[w]`, values
+    /// Copies `width` lines of `count` values from `source` (line `w` at `sourceStarts[w]`, values
     /// `sourceStep` apart) to `target` (at `targetStarts[w]`, `targetStep` apart): a group of
     /// strided grid lines into the rows of a tile and back. Four values of a line at a time, so
     /// that each pass over the group touches the tile's rows (and the strided side's cache lines)
     /// four times less often.
-    static func copyLines(count: Int, from source: UnsafePointer<Double>, starts sourceStarts: [Int], step sourceStep: Int,
-                          to target: UnsafeMutablePointer<Double>, starts targetStarts: [Int], step targetStep: Int) {
-        let width = sourceStarts.count
+    static func copyLines(_ width: Int, count: Int, from source: UnsafePointer<Double>, starts sourceStarts: [Int],
+                          step sourceStep: Int, to target: UnsafeMutablePointer<Double>, starts targetStarts: [Int],
+                          step targetStep: Int) {
         sourceStarts.withUnsafeBufferPointer { from in
             targetStarts.withUnsafeBufferPointer { to in
                 var q = 0
@@ -148,15 +158,32 @@ struct LogGaussianSourceSums {
 }
 
 /// `exp(-2c delta)` for the integer offsets `|delta| <= 23/c + 2`: the ratios of the geometric
-/// sequences of terms (a ratio of two terms within `[exp(-truncation), 1]` has `2c |delta| <= 46`).
-private struct RatioTable: @unchecked Sendable {
+/// sequences of terms (a ratio of two terms within `[exp(-truncation), 1]` has `2c |delta| <= 46`);
+/// and `1/(2c delta)` for `0 < delta <= reach`, which turns the exponent's distance to the
+/// truncation into steps (a product instead of a division per run of terms).
+private final class RatioTable: @unchecked Sendable {
     let reach: Int
-    let values: [Double]
+    /// `values[delta + reach] = exp(-2c delta)`.
+    let values: UnsafeMutablePointer<Double>
+    /// `inverseSlopes[delta] = 1 / (2c delta)` (entry 0 unused).
+    let inverseSlopes: UnsafeMutablePointer<Double>
 
     init(coefficient c: Double) {
-        reach = Int(min(1e6, (LogGaussianPass.truncation / (2 * c)).rounded(.up))) + 2
-        values = (-reach...reach).map { VectorExp.exp(-2 * c * Double($0)) }
+        let reach = Int(min(1e6, (LogGaussianPass.truncation / (2 * c)).rounded(.up))) + 2
+        self.reach = reach
+        values = .allocate(capacity: 2 * reach + 1)
+        inverseSlopes = .allocate(capacity: reach + 1)
+        for delta in -reach...reach { values[delta + reach] = VectorExp.exp(-2 * c * Double(delta)) }
+        inverseSlopes[0] = 0
+        for delta in 1...reach { inverseSlopes[delta] = 1 / (2 * c * Double(delta)) }
     }
+
+    deinit {
+        values.deallocate()
+        inverseSlopes.deallocate()
+    }
+
+    @inline(__always) func ratio(_ delta: Int) -> Double { values[delta + reach] }
 }
 
 /// The buffers of one line and the source-by-source accumulation.
@@ -347,13 +374,18 @@ private struct LineWork {
             let index = forward ? p - j : j - p                            // slope = -2c index
             let slope = -2 * c * Double(index)
             var steps = min(abs(end - k), Self.recurrenceSteps - 1)
-            // (exponent + tau) / -slope >= 0: truncation toward zero is the floor.
-            if slope < 0 { steps = Int(min(Double(steps), (exponent + tau) / -slope)) }
+            // (exponent + tau) / -slope >= 0, by the tabulated 1/(2c index) where it reaches (the
+            // product rounds differently from the quotient only within an ulp of a whole step, where
+            // the term left out or kept is exp(-truncation)): truncation toward zero is the floor.
+            if slope < 0 {
+                let toTruncation = index <= reach ? (exponent + tau) * ratios.inverseSlopes[index] : (exponent + tau) / -slope
+                steps = Int(min(Double(steps), toTruncation))
+            }
             let last = k + step * steps
             // With a second term the slope lies within [-truncation, -exponent]: no overflow, and
             // no subnormal terms.
             var ratio = 0.0
-            if steps > 0 { ratio = abs(index) <= reach ? ratios.values[index + reach] : VectorExp.exp(slope) }
+            if steps > 0 { ratio = abs(index) <= reach ? ratios.ratio(index) : VectorExp.exp(slope) }
             if carried == 0 || sinceExact >= Self.recurrenceSteps {
                 carried = VectorExp.exp(exponent)
                 sinceExact = 0
@@ -375,7 +407,7 @@ private struct LineWork {
             let toward = forward ? q - j : j - q
             let boundary = forward ? boundaryFactor[b] : inverseBoundaryFactor[b]
             carried = abs(toward) <= reach && boundary > 0 && boundary.isFinite
-                ? final * ratios.values[toward + reach] * boundary : 0
+                ? final * ratios.ratio(toward) * boundary : 0
             k = last + step
         }
         return count
@@ -389,7 +421,7 @@ private struct LineWork {
     func stepBack(source j: Int, from k: Int, term: Double) -> Double {
         let toward = j - Int(prox[k - 1])
         guard abs(toward) <= ratios.reach else { return 0 }
-        let ratio = ratios.values[toward + ratios.reach]
+        let ratio = ratios.ratio(toward)
         if prox[k - 1] == prox[k] { return term * ratio }
         let boundary = inverseBoundaryFactor[k - 1]
         return boundary > 0 && boundary.isFinite ? term * ratio * boundary : 0
