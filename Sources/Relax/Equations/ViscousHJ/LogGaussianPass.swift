@@ -24,8 +24,10 @@ import Foundation
 ///     a_j - c (x - y)^2 - m_i = [a_j + 2c Delta q - rho] + [rho - c Delta^2 - 2c Delta p - m_i] - c (p - q)^2,
 ///
 /// so a kept pair is the fixed Gaussian block `T_pq = exp(-c (p - q)^2)` (`GaussianBlockKernel`)
-/// applied to source columns and scaled per output, and all pairs and payload columns go through
-/// one batched matrix product. Two ways to form the factors, both overflow-free:
+/// applied to source columns and scaled per output, and the pairs and payload columns go through
+/// batched matrix products (each worker its own cache-sized batches). Which pairs matter follows
+/// from the convexity of `c (x - y)^2 + m(x)` at the prox crossing (`sideGap`), as in the source
+/// sums. Two ways to form the factors, both overflow-free:
 /// - tilted (one `exp` per pair): `rho = A_B`, source columns `exp(a_j - A_B)` times a tilt table
 ///   `exp(2c Delta q)`, output factors `exp(A_B - c Delta^2 - M_I) [exp(M_I - m_i) exp(-2c Delta p)]`
 ///   (`M_I` the mid value of `m` on the block), when `c |Delta| (s-1) <= 250` and `m` varies by
