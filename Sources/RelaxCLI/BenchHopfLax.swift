@@ -8,7 +8,7 @@ struct BenchHopfLax: ParsableCommand {
         commandName: "hopflax",
         abstract: "Discrete Hopf–Lax inf-convolution (value + prox): points/s, 1-D and 2-D.",
         discussion: """
-            f = sum_k sin(7 x_k) + x_k^2/2 on [-2, 2]^d, t = 0.1; median of the repeats after one warm-up.
+            f = sum_k sin(7 x_k) + x_k^2/2 on [-2, 2]^d, t = 0.1; median of the repeats after a 0.25 s warm-up.
             Cases are D:N (N nodes per axis). Example: relax bench hopflax --cases 1:1000000,2:2048 --json
             """)
 

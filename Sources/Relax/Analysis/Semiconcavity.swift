@@ -125,12 +125,20 @@ public enum Semiconcavity {
     /// `sup_x` of the discrete Laplacian.
     public static func supLaplacian(_ u: Field) -> Double { supremum(laplacian(u)) }
 
+    /// `sup_x u_{x_k x_k}` per axis and `sup_x Lap u`, each axis's second differences taken once
+    /// (the Laplacian is their sum, in `laplacian`'s order).
+    static func suprema(_ u: Field) -> (perAxis: [Double], laplacian: Double) {
+        let differences = (0..<u.grid.dimension).map { secondDifferences(u, axis: $0) }
+        let laplacian = differences.dropFirst().reduce(differences[0], +)
+        return (differences.map(supremum), supremum(laplacian))
+    }
+
     /// The constants `C_k`, `C_Lap` of Lemma 18 measured on the sampled initial data `f`
     /// (sup over the grid's nodes: the data's sup only if the grid contains where it is
     /// attained; pass your own constants when it is known analytically).
     public static func constants(of f: Field) -> SemiconcavityConstants {
-        SemiconcavityConstants(perAxis: (0..<f.grid.dimension).map { supSecondDifference(f, axis: $0) },
-                               laplacian: supLaplacian(f))
+        let (perAxis, laplacian) = suprema(f)
+        return SemiconcavityConstants(perAxis: perAxis, laplacian: laplacian)
     }
 
     /// `sup f''` of a one-variable loss over `window`, from its exact second derivative
@@ -166,10 +174,11 @@ public enum Semiconcavity {
     public static func track(_ solutions: [(time: Double, u: Field)], constants: SemiconcavityConstants) -> SemiconcavityTrack {
         let samples = solutions.map { t, u in
             let d = u.grid.dimension
+            let (perAxis, laplacian) = suprema(u)
             return SemiconcavitySample(
                 time: t,
-                supPerAxis: (0..<d).map { supSecondDifference(u, axis: $0) },
-                supLaplacian: supLaplacian(u),
+                supPerAxis: perAxis,
+                supLaplacian: laplacian,
                 boundPerAxis: constants.perAxis.map { bound(initial: $0, time: t) },
                 boundLaplacian: bound(initial: constants.laplacian, time: t, dimension: d))
         }

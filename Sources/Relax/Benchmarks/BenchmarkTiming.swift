@@ -1,8 +1,9 @@
 import Foundation
 
-/// What every `relax bench` topic times with: the median, the process CPU clock, and a
+/// What the `relax bench` topics time with: the median, the process CPU clock, and a
 /// time-based warm-up (the first calls of a process pay for thread start-up, plans and fresh
-/// pages, not for the algorithm; the Python references get the same warm-up).
+/// pages, not for the algorithm). The Cole–Hopf and Hopf–Lax topics and their Python references
+/// warm up for `warmUpSeconds`; heat and losses make one untimed call on both sides.
 enum BenchmarkTiming {
     /// Seconds of untimed calls before the timed repeats.
     static let warmUpSeconds = 0.25

@@ -81,12 +81,6 @@ public enum HopfLax {
         try infConvolution(f, times: [time], refine: refine)[0]
     }
 
-    /// The Hopf–Lax solution of `loss` on the window `grid` for each time in `times`, with the
-    /// prox refined by Newton on the exact cost (`refine: true`, `.exactCost`) or not at all.
-    public static func infConvolution(loss: Loss, grid: Grid, times: [Double], refine: Bool = true) throws -> HopfLaxRun {
-        try infConvolution(loss: loss, grid: grid, times: times, refinement: refine ? .exactCost : .none)
-    }
-
     /// The Hopf–Lax solution of `loss` on the window `grid` for each time in `times`.
     ///
     /// `grid.boundary` decides the domain: `.free` is the whole space (the loss is sampled on
@@ -98,7 +92,8 @@ public enum HopfLax {
     /// `refinement` (see `ProxRefinement`): `.exactCost` needs a loss that can be evaluated
     /// anywhere; for a sampled loss it falls back to `.gridModel`, and a note says so. The
     /// report's diagnostics count the loss evaluations per window node of the refinement.
-    public static func infConvolution(loss: Loss, grid: Grid, times: [Double], refinement: Refinement) throws -> HopfLaxRun {
+    public static func infConvolution(loss: Loss, grid: Grid, times: [Double],
+                                      refinement: Refinement = .exactCost) throws -> HopfLaxRun {
         try validate(times: times)
         if case .dirichlet = grid.boundary {
             throw RelaxError.unsupported(

@@ -192,7 +192,7 @@ public enum Fig1 {
         // there up to the node's offset from the true minimum, f'' h^2/8 (u(x*) = f(x*)
         // exactly at the true minimum, and f(node) - f(x*) <= f'' (h/2)^2/2).
         let extremaU = try ConvexityAnalysis.extrema(uH)
-        let curvature = Semiconcavity.supremum(Semiconcavity.secondDifferences(landscape.f, axis: 0))
+        let curvature = Semiconcavity.supSecondDifference(landscape.f, axis: 0)
         let valueTolerance = curvature * h * h / 8
         let kept = landscape.minima.filter { m in
             extremaU.contains { $0.kind == .minimum && abs($0.index - m.index) <= 1 && abs($0.value - m.value) <= valueTolerance }

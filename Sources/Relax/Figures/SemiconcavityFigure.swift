@@ -206,8 +206,8 @@ public enum SemiconcavityFigure {
         let h = try solveWithTolerance(inviscid(loss), grid: grid, times: t)
         progress?(0.8, "2-D heat")
         let q = try solveWithTolerance(heat(loss, beta: p.beta), grid: grid, times: t)
-        let bound = t.map { Semiconcavity.bound(initial: c.laplacian, time: $0, dimension: 2) }
         let tv = Semiconcavity.track(Array(zip(t, v.fields)), constants: c)
+        let bound = tv.boundLaplacian
         let th = Semiconcavity.track(Array(zip(t, h.fields)), constants: c)
         let tq = Semiconcavity.track(Array(zip(t, q.fields)), constants: c)
         data.add("t2", t, "times of the 2-D panels")

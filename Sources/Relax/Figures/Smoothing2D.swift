@@ -55,7 +55,7 @@ public enum Smoothing2DFigure {
         let d = Double(grid.dimension)
         let steps = Double(2 * p.countTimes.count + 2)
         progress?(0, "Hopf–Lax")
-        let hj = try HopfLax.infConvolution(loss: loss, grid: grid, times: p.countTimes, refine: false)
+        let hj = try HopfLax.infConvolution(loss: loss, grid: grid, times: p.countTimes, refinement: .none)
         let f = hj.f
         var vhj: [SmoothingResult] = [], heat: [SmoothingResult] = []
         for (i, t) in p.countTimes.enumerated() {
@@ -118,7 +118,7 @@ public enum Smoothing2DFigure {
         var supLap: [Double] = [], bound: [Double] = []
         for (i, t) in p.countTimes.enumerated() {
             supLap.append(Semiconcavity.supLaplacian(uVHJ[i]))
-            bound.append(1 / (1 / cLap + t / d))
+            bound.append(Semiconcavity.bound(initial: cLap, time: t, dimension: Int(d)))
         }
         fig.add("sup_lap_vhj", supLap, "sup of the 5-point Laplacian of u_vHJ at count_times")
         fig.add("lap_bound", bound, "Lemma 18: 1/(1/C_Lap + t/2)")

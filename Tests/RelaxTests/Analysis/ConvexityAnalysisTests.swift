@@ -53,7 +53,7 @@ struct ConvexityAnalysisTests {
         let h = grid.spacing[0]
         // For t < t*, y -> f(y) + |x*-y|^2/(2t) is strictly convex, so prox(x*) = x* and
         // u(x*) = f(x*): the discrete transform keeps the node values of f's minima exactly.
-        let run = try HopfLax.infConvolution(loss: Self.loss, grid: grid, times: [0.9 * Self.tStar], refine: false)
+        let run = try HopfLax.infConvolution(loss: Self.loss, grid: grid, times: [0.9 * Self.tStar], refinement: .none)
         let short = run.solutions[0].value
         let minimaF = try ConvexityAnalysis.extrema(run.f).filter { $0.kind == .minimum }
         #expect(minimaF.count == 3)

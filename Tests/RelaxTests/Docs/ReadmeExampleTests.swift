@@ -11,7 +11,7 @@ struct ReadmeExampleTests {
         let grid = try Grid(domain: [(-3, 3)], counts: [1201])                // free boundary
         let C = try Semiconcavity.supSecondDerivative(of: f, over: -12...12)   // sup f'' ≈ 90
         let times = [0.1, 1, 10]
-        let hj = try HopfLax.infConvolution(loss: f, grid: grid, times: times, refine: false).solutions
+        let hj = try HopfLax.infConvolution(loss: f, grid: grid, times: times, refinement: .none).solutions
         let track = Semiconcavity.track(zip(times, hj.map(\.value)).map { ($0, $1) },
                                         constants: .init(perAxis: [C], laplacian: C))
         // Semiconcavity with constant 1/t holds exactly for the discrete inf-convolution (an

@@ -147,13 +147,13 @@ struct HopfLaxTests {
         // Discrete: the nearest node to the minimiser is within h/2 per axis, and the
         // objective's Hessian is (c + 1/t) I, so 0 <= u_h - u <= d (c + 1/t) h^2 / 8.
         let h = grid.spacing[0]
-        let discrete = try HopfLax.infConvolution(loss: loss, grid: grid, times: [t], refine: false).solutions[0]
+        let discrete = try HopfLax.infConvolution(loss: loss, grid: grid, times: [t], refinement: .none).solutions[0]
         let err = discrete.value - exact
         #expect(err.minimum >= -1e-13)
         #expect(err.maximum <= Double(d) * (c + 1 / t) * h * h / 8 + 1e-13)
-        // Refined: central differences are exact on quadratics, so one Newton step lands on
-        // the minimiser: value and prox = x / (1 + c t) to rounding.
-        let refined = try HopfLax.infConvolution(loss: loss, grid: grid, times: [t], refine: true).solutions[0]
+        // Refined by the grid model: central differences are exact on quadratics, so one Newton
+        // step lands on the minimiser: value and prox = x / (1 + c t) to rounding.
+        let refined = try HopfLax.infConvolution(loss: loss, grid: grid, times: [t], refinement: .gridModel).solutions[0]
         #expect(refined.value.distance(to: exact, .max) < 1e-12)
         for k in 0..<d {
             let proxExact = Field(grid: grid) { p in p[k] / (1 + c * t) }
@@ -195,8 +195,8 @@ struct HopfLaxTests {
         let h = periodic.spacing[0]
         let free = try Grid(domain: [(0, 2 * Double.pi - h)], counts: [n], boundary: .free)
         let loss = Loss(name: "sin x", dimension: 1, value: { sin($0[0]) }, gradient: { [cos($0[0])] })
-        let a = try HopfLax.infConvolution(loss: loss, grid: periodic, times: [t], refine: false).solutions[0]
-        let b = try HopfLax.infConvolution(loss: loss, grid: free, times: [t], refine: false).solutions[0]
+        let a = try HopfLax.infConvolution(loss: loss, grid: periodic, times: [t], refinement: .none).solutions[0]
+        let b = try HopfLax.infConvolution(loss: loss, grid: free, times: [t], refinement: .none).solutions[0]
         #expect(a.value.values.count == b.value.values.count)
         #expect(zip(a.value.values, b.value.values).allSatisfy { abs($0 - $1) < 1e-12 })
         #expect(zip(a.prox[0].values, b.prox[0].values).allSatisfy { abs($0 - $1) < 1e-12 })

@@ -20,6 +20,15 @@ struct ExactCostNewton {
     let loss: Loss
     let grid: Grid
     let time: Double
+    /// The longest step: two grid spacings (read once per node and per Newton step).
+    let reach: Double
+
+    init(loss: Loss, grid: Grid, time: Double) {
+        self.loss = loss
+        self.grid = grid
+        self.time = time
+        reach = 2 * grid.axes.map(\.spacing).max()!
+    }
 
     static let maximumSteps = 10
     static let halvings = 6
@@ -166,8 +175,6 @@ struct ExactCostNewton {
         return tracks
     }
 
-    /// The longest step: two grid spacings.
-    var reach: Double { 2 * grid.axes.map(\.spacing).max()! }
 
     // MARK: - Newton in lockstep
 

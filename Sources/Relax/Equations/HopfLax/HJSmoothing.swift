@@ -40,7 +40,7 @@ extension HopfLax {
             result.report.scheme = method.rawValue + " (" + result.report.scheme + ")"
         } else {
             let run = try infConvolution(loss: problem.loss, grid: problem.grid, times: [problem.time],
-                                         refine: method == .hopfLax)
+                                         refinement: method == .hopfLax ? .exactCost : .none)
             let s = run.solutions[0]
             result = SmoothingResult(f: run.f, u: s.value, gradient: s.gradient, prox: s.prox, report: run.report)
         }

@@ -100,6 +100,25 @@ struct LogGaussianPass {
         return min(cap, needed)
     }
 
+    /// The shift of every output, `m_i = max_j a_j - c (x_i - j)^2` with `x_i = i + offset`, and
+    /// its smallest maximizer `prox_i` (non-decreasing in `i`): the lower envelope of `-a`
+    /// (`LowerEnvelope`), split into `parts` query ranges over the cores when `parts > 1`.
+    /// `negated`, `vertices` and `crossings` are scratch of `count`, `count` and `count + 1` values.
+    static func shifts(_ a: UnsafePointer<Double>, count: Int, offset: Int, coefficient c: Double, outputs: Int,
+                       m: UnsafeMutablePointer<Double>, prox: UnsafeMutablePointer<Int32>,
+                       negated: UnsafeMutablePointer<Double>, vertices: UnsafeMutablePointer<Int32>,
+                       crossings: UnsafeMutablePointer<Double>, parts: Int = 1) {
+        for j in 0..<count { negated[j] = -a[j] }
+        if parts > 1 {
+            LowerEnvelope.transform(negated, count: count, offset: -offset, a: c, queries: outputs, out: m,
+                                    argmin: prox, parts: parts)
+        } else {
+            LowerEnvelope.transform(negated, count: count, offset: -offset, a: c, queries: outputs, out: m,
+                                    argmin: prox, vertices: vertices, crossings: crossings)
+        }
+        for i in 0..<outputs { m[i] = -m[i] }
+    }
+
     /// Terms below `exp(-truncation)` times a point's largest term are dropped: at most
     /// `N exp(-46) ~ 1e-20 N` relative.
     static let truncation = 46.0
@@ -261,40 +280,24 @@ private final class PassRun {
 
     // MARK: Phase 1: sources and the shift m (lower envelope)
 
-    /// `m` and the prox map of every line; a lone long line (1-D) is split over the cores
-    /// (`LowerEnvelope.transform(parts:)`).
+    /// `m` and the prox map of every line (`LogGaussianPass.shifts`); a lone long line (1-D) is
+    /// split over the cores.
     func envelope(_ logValues: [Double]) {
+        let parts = lines == 1 && sources >= LowerEnvelope.splitLength ? Parallel.workers : 1
         logValues.withUnsafeBufferPointer { input in
             let values = input.baseAddress!
-            if lines == 1 && sources >= LowerEnvelope.splitLength && Parallel.workers > 1 {
-                extend(values, line: 0, into: a.base)
-                let negated = ScratchBuffer<Double>(uninitializedCount: sources)
-                ColeHopfLogDomain.rescale(a.base, into: negated.base, count: sources, times: -1)
-                LowerEnvelope.transform(negated.base, count: sources, offset: -offset, a: c, queries: outputs,
-                                        out: m.base, argmin: prox.base, parts: Parallel.workers)
-                ColeHopfLogDomain.rescale(m.base, into: m.base, count: outputs, times: -1)
-                withExtendedLifetime(negated) {}
-                return
-            }
             Parallel.forEachChunk(lines, minimumPerChunk: max(1, 16384 / max(1, sources))) { range in
-                var negated = [Double](repeating: 0, count: sources)
-                var work = LowerEnvelope.Workspace(capacity: sources)
+                let negated = ScratchBuffer<Double>(uninitializedCount: sources)
+                let vertices = ScratchBuffer<Int32>(uninitializedCount: sources)
+                let crossings = ScratchBuffer<Double>(uninitializedCount: sources + 1)
                 for l in range {
-                    let src = a.base + l * sources
-                    extend(values, line: l, into: src)
-                    for j in 0..<sources { negated[j] = -src[j] }
-                    let mLine = m.base + l * outputs
-                    negated.withUnsafeBufferPointer { f in
-                        work.vertices.withUnsafeMutableBufferPointer { v in
-                            work.crossings.withUnsafeMutableBufferPointer { z in
-                                LowerEnvelope.transform(f.baseAddress!, count: sources, offset: -offset, a: c,
-                                                        queries: outputs, out: mLine, argmin: prox.base + l * outputs,
-                                                        vertices: v.baseAddress!, crossings: z.baseAddress!)
-                            }
-                        }
-                    }
-                    for i in 0..<outputs { mLine[i] = -mLine[i] }
+                    extend(values, line: l, into: a.base + l * sources)
+                    LogGaussianPass.shifts(a.base + l * sources, count: sources, offset: offset, coefficient: c,
+                                           outputs: outputs, m: m.base + l * outputs, prox: prox.base + l * outputs,
+                                           negated: negated.base, vertices: vertices.base, crossings: crossings.base,
+                                           parts: parts)
                 }
+                withExtendedLifetime((negated, vertices, crossings)) {}
             }
         }
     }

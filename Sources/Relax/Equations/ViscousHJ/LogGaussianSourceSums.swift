@@ -54,8 +54,8 @@ struct LogGaussianSourceSums {
         withBaseAddresses([logValues] + payloads) { inputs in
             Parallel.forEachChunk(groups, minimumPerChunk: max(1, 8192 / max(1, sources * group))) { range in
                 let line = LineWork(sources: sources, outputs: outputs, payloads: payloadCount, ratios: ratios)
-                // The tiles of a group of lines (one for the contiguous last axis, read in place).
-                let inBuffer = ScratchBuffer<Double>(uninitializedCount: group * inPitch * (1 + payloadCount))
+                // The tiles of a group of lines (no input tile for the contiguous last axis, read in place).
+                let inBuffer = ScratchBuffer<Double>(uninitializedCount: group > 1 ? group * inPitch * (1 + payloadCount) : 0)
                 let outBuffer = ScratchBuffer<Double>(uninitializedCount: group * outPitch * fields)
                 let inTile = inBuffer.base, outTile = outBuffer.base
                 defer {
@@ -245,10 +245,8 @@ private struct LineWork {
     /// The envelope `m`, its prox indices, and the sums over the significant terms of every
     /// source; returns the number of terms kept.
     func run(sources: Int, c: Double, offset: Int, displacement wantDisplacement: Bool) -> Int {
-        for j in 0..<sources { negated[j] = -a[j] }
-        LowerEnvelope.transform(negated, count: sources, offset: -offset, a: c, queries: outputs, out: m,
-                                argmin: prox, vertices: vertices, crossings: crossings)
-        for i in 0..<outputs { m[i] = -m[i] }
+        LogGaussianPass.shifts(a, count: sources, offset: offset, coefficient: c, outputs: outputs, m: m, prox: prox,
+                               negated: negated, vertices: vertices, crossings: crossings)
         findRuns(c: c, offset: offset)
         sum.update(repeating: 0, count: outputs)
         if wantDisplacement { displacement.update(repeating: 0, count: outputs) }
