@@ -51,11 +51,7 @@ public struct ConvergenceSeries: Sendable, Codable, Equatable {
     public var fittedOrder: Double? {
         let pts = points.filter { $0.error > floor }
         guard pts.count >= 2 else { return nil }
-        let xs = pts.map { log($0.h) }, ys = pts.map { log($0.error) }
-        let mx = xs.reduce(0, +) / Double(xs.count), my = ys.reduce(0, +) / Double(ys.count)
-        let sxy = zip(xs, ys).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
-        let sxx = xs.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
-        return sxy / sxx
+        return LeastSquaresLine.fit(pts.map { log($0.h) }, pts.map { log($0.error) }).slope
     }
 
     /// True when every observed order lies within the band. A series whose errors all sit

@@ -340,16 +340,11 @@ public enum Semiconcavity {
             throw RelaxError.invalidParameter(name: "values", value: "\(values.count) samples",
                                               expected: "at least two positive samples, one per time")
         }
-        let logs = values.map { log($0) }
-        let n = Double(times.count)
-        let mt = times.reduce(0, +) / n, ml = logs.reduce(0, +) / n
-        let sxy = zip(times, logs).reduce(0) { $0 + ($1.0 - mt) * ($1.1 - ml) }
-        let sxx = times.reduce(0) { $0 + ($1 - mt) * ($1 - mt) }
-        guard sxx > 0 else {
+        guard times.contains(where: { $0 != times[0] }) else {
             throw RelaxError.invalidParameter(name: "times", value: "\(times)", expected: "at least two distinct times")
         }
-        let slope = sxy / sxx
-        return (-slope, exp(ml - slope * mt))
+        let line = LeastSquaresLine.fit(times, values.map { log($0) })
+        return (-line.slope, exp(line.intercept))
     }
 }
 

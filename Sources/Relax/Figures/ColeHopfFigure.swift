@@ -22,11 +22,7 @@ public enum ColeHopfFigure {
 
     /// The least-squares slope of `log y` on `log x`.
     public static func fittedSlope(_ x: [Double], _ y: [Double]) -> Double {
-        let lx = x.map { log($0) }, ly = y.map { log($0) }
-        let mx = lx.reduce(0, +) / Double(lx.count), my = ly.reduce(0, +) / Double(ly.count)
-        let sxy = zip(lx, ly).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
-        let sxx = lx.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
-        return sxy / sxx
+        LeastSquaresLine.fit(x.map { log($0) }, y.map { log($0) }).slope
     }
 
     public static func make(progress: ProgressHandler? = nil) throws -> FigureData {

@@ -57,21 +57,30 @@ public enum SemiconcavityFigure {
         { grid, times in try times.map { try HeatEquation.smooth(SmoothingProblem(loss: loss, grid: grid, time: $0, beta: beta)).u } }
     }
 
-    /// The solutions on `grid` and, per time, the tolerance `4 eps/h^2` (per axis) from the
-    /// value error `eps` = 2 max|u_h - u_{h/2}| on the coarse nodes.
-    static func solveWithTolerance(_ solver: Solver, grid: Grid, times: [Double]) throws -> (fields: [Field], tolerance: [Double]) {
+    /// Solutions at the panel's times with their tolerances (see `solveWithTolerance`).
+    struct Solved {
+        var fields: [Field]
+        var tolerance: [Double]
+        var laplacianTolerance: [Double]
+    }
+
+    /// The solutions on `grid` and, per time, the tolerances from the value error
+    /// `eps` = 2 max|u_h - u_{h/2}| on the coarse nodes: `4 eps/h^2` of a second difference
+    /// (the grids here have one spacing on every axis) and `sum_k 4 eps/h_k^2` of the Laplacian.
+    static func solveWithTolerance(_ solver: Solver, grid: Grid, times: [Double]) throws -> Solved {
         let fineAxes = try grid.axes.map { a in
             try Axis(lower: a.lower, upper: a.upper, count: a.periodic ? 2 * a.count : 2 * a.count - 1, periodic: a.periodic)
         }
         let fineGrid = Grid(axes: fineAxes, boundary: grid.boundary)
         let coarse = try solver(grid, times), fine = try solver(fineGrid, times)
-        let h = grid.spacing[0]
-        let tolerance = try zip(coarse, fine).map { c, f in
+        precondition(grid.spacing.allSatisfy { $0 == grid.spacing[0] }, "one spacing on every axis")
+        let errors = try zip(coarse, fine).map { c, f in
             let scale = c.values.reduce(0) { max($0, abs($1)) }
-            let eps = max(2 * (try Semiconcavity.valueDifference(coarse: c, fine: f)), 64 * scale.ulp)
-            return Semiconcavity.tolerance(valueError: eps, spacing: [h])
+            return max(2 * (try Semiconcavity.valueDifference(coarse: c, fine: f)), 64 * scale.ulp)
         }
-        return (coarse, tolerance)
+        return Solved(fields: coarse,
+                      tolerance: errors.map { Semiconcavity.tolerance(valueError: $0, spacing: [grid.spacing[0]]) },
+                      laplacianTolerance: errors.map { Semiconcavity.tolerance(valueError: $0, spacing: grid.spacing) })
     }
 
     public static func make(_ p: Parameters = Parameters(), progress: ProgressHandler? = nil) throws -> FigureData {
@@ -215,14 +224,14 @@ public enum SemiconcavityFigure {
         data.add("sup_lap_hj", th.supLaplacian, "2-D: sup of the 5-point Laplacian, HJ")
         data.add("sup_lap_heat", tq.supLaplacian, "2-D: sup of the 5-point Laplacian, heat")
         data.add("bound_lap", bound, "Lemma 18: 1/(1/C_Lap + t/2), C_Lap = 5.3")
-        data.add("tol_lap_vhj", v.tolerance.map { 2 * $0 }, "tolerance 2 x 4 eps/h^2 of the viscous HJ sup Lap")
-        data.add("tol_lap_hj", h.tolerance.map { 2 * $0 }, "tolerance 2 x 4 eps/h^2 of the HJ sup Lap")
+        data.add("tol_lap_vhj", v.laplacianTolerance, "tolerance 2 x 4 eps/h^2 of the viscous HJ sup Lap")
+        data.add("tol_lap_hj", h.laplacianTolerance, "tolerance 2 x 4 eps/h^2 of the HJ sup Lap")
         let sampled = Semiconcavity.constants(of: try loss.sample(on: grid))
-        // The Laplacian has two axes' worth of value error.
-        func excess(_ track: SemiconcavityTrack, _ tol: [Double]) -> (lap: Double, axis: Double) {
-            (zip(track.samples, tol).map { $0.laplacianExcess - 2 * $1 }.max()!, zip(track.samples, tol).map { $0.axisExcess - $1 }.max()!)
+        func excess(_ track: SemiconcavityTrack, _ solved: Solved) -> (lap: Double, axis: Double) {
+            (zip(track.samples, solved.laplacianTolerance).map { $0.laplacianExcess - $1 }.max()!,
+             zip(track.samples, solved.tolerance).map { $0.axisExcess - $1 }.max()!)
         }
-        let (ev, eh) = (excess(tv, v.tolerance), excess(th, h.tolerance))
+        let (ev, eh) = (excess(tv, v), excess(th, h))
         data.claim("lemma18-2d", "Lemma 18 in 2-D: sup Lap u <= 1/(1/C_Lap + t/2) and sup u_{x_k x_k} <= 1/(1/C_k + t) for viscous HJ and HJ",
                    holds: max(ev.lap, ev.axis, eh.lap, eh.axis) <= 0,
                    ["C_x": c.perAxis[0], "C_y": c.perAxis[1], "C_Lap": c.laplacian, "sampled_C_x": sampled.perAxis[0],
@@ -234,7 +243,7 @@ public enum SemiconcavityFigure {
     }
 
     /// Lemma 20 at every local minimum of the viscous (0) and inviscid (1) solutions.
-    static func harmonicMeanPanel(_ data: inout FigureData, t: [Double], solutions: [(fields: [Field], tolerance: [Double])],
+    static func harmonicMeanPanel(_ data: inout FigureData, t: [Double], solutions: [Solved],
                                   constants c: SemiconcavityConstants, spacing h: Double) throws {
         var times: [Double] = [], values: [Double] = [], kinds: [Double] = [], diagonals: [Double] = [], slack: [Double] = []
         var xs: [Double] = [], ys: [Double] = []
