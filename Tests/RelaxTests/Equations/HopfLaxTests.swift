@@ -121,6 +121,20 @@ struct HopfLaxTests {
         let fast = try HopfLax.infConvolution(f, time: t)
         let (_, whole) = Self.splitAndWhole(f.values, a: h * h / (2 * t), offset: 0, parts: 2)
         #expect(fast.value.values == whole.0 && fast.proxIndex[0] == whole.1)
+        // A periodic line: the split runs on the line extended by its images.
+        let periodic = try Grid(domain: [(-3, 3)], counts: [LowerEnvelope.splitLength + 1000], boundary: .periodic)
+        let g = Field(grid: periodic) { p in sin(37 * p[0]) + 0.3 * (1 - cos(p[0] * Double.pi / 3)) }
+        let periodicFast = try HopfLax.infConvolution(g, time: t)
+        let n = periodic.count, hp = periodic.spacing[0]
+        for i in stride(from: 5, to: n, by: 1657) {
+            // Brute force over every node at its nearest periodic distance.
+            var least = Double.infinity
+            for j in 0..<n {
+                let d = hp * Double(min(abs(i - j), n - abs(i - j)))
+                least = min(least, g.values[j] + d * d / (2 * t))
+            }
+            #expect(abs(periodicFast.value.values[i] - least) <= 1e-14 * max(1, g.norm(.max)), "node \(i)")
+        }
     }
 
     @Test("3-D transform equals the oracle")

@@ -74,13 +74,10 @@ struct SeparableInfConvolution {
         let carried = Array((axis + 1)..<d)      // axes whose argmins are already known
         let grid = self.grid
         let blockSize = stride == 1 ? 1 : Self.block
-        if lines == 1 && ghosts == 0 && n >= LowerEnvelope.splitLength && Parallel.workers > 1
-            && source != UnsafePointer(target) {
-            // One long line (1-D): split the line itself over the cores.
-            LowerEnvelope.transform(source, count: n, offset: 0, a: a, queries: n, out: target,
-                                    argmin: idx + axis * count, parts: Parallel.workers)
-            return
-        }
+        // One long line (1-D, free or periodic): the line itself is split over the cores
+        // (its ranges read the sources while others write: never in place).
+        let parts = lines == 1 && sources >= LowerEnvelope.splitLength && (ghosts > 0 || source != UnsafePointer(target))
+            ? Parallel.workers : 1
         Parallel.forEachChunk(lines, minimumPerChunk: max(1, 32768 / n)) { range in
             let line = UnsafeMutablePointer<Double>.allocate(capacity: blockSize * sources)
             let out = UnsafeMutablePointer<Double>.allocate(capacity: blockSize * n)
@@ -99,16 +96,17 @@ struct SeparableInfConvolution {
                 if stride == 1 {
                     // Contiguous line (the first pass): read in place, write outputs directly.
                     let own = idx + axis * count + start
-                    if ghosts == 0 {
-                        LowerEnvelope.transform(source + start, count: n, offset: 0, a: a, queries: n,
-                                                out: target + start, argmin: own, vertices: v, crossings: z)
+                    if ghosts > 0 { for j in 0..<sources { line[j] = source[start + wrap(j)] } }
+                    let input = ghosts > 0 ? UnsafePointer(line) : source + start
+                    if parts > 1 {
+                        LowerEnvelope.transform(input, count: sources, offset: -ghosts, a: a, queries: n,
+                                                out: target + start, argmin: own, parts: parts)
                     } else {
-                        for j in 0..<sources { line[j] = source[start + wrap(j)] }
-                        LowerEnvelope.transform(line, count: sources, offset: -ghosts, a: a, queries: n,
+                        LowerEnvelope.transform(input, count: sources, offset: -ghosts, a: a, queries: n,
                                                 out: target + start, argmin: own, vertices: v, crossings: z)
-                        let shift = Int32(ghosts)
-                        for i in 0..<n { own[i] &-= shift }
                     }
+                    let shift = Int32(ghosts)
+                    if ghosts > 0 { for i in 0..<n { own[i] &-= shift } }
                     l += 1
                     continue
                 }
