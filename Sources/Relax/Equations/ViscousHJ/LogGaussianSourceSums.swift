@@ -206,6 +206,13 @@ private struct LineWork {
     /// `exp(eps_k)` and `exp(-eps_k)` at the boundary between outputs `k` and `k + 1` of two runs.
     let boundaryFactor: UnsafeMutablePointer<Double>
     let inverseBoundaryFactor: UnsafeMutablePointer<Double>
+    /// The first output of every run (`runs + 1` entries, the last `outputs`), and scratch per run.
+    let runStart: UnsafeMutablePointer<Int32>
+    let runEps: UnsafeMutablePointer<Double>
+    /// The significant sources, the output where each one's sweeps start, and its term there.
+    let kept: UnsafeMutablePointer<Int32>
+    let keptStart: UnsafeMutablePointer<Int32>
+    let keptTerm: UnsafeMutablePointer<Double>
     let vertices: UnsafeMutablePointer<Int32>
     let crossings: UnsafeMutablePointer<Double>
 
@@ -232,14 +239,19 @@ private struct LineWork {
         runLast = .allocate(capacity: outputs)
         boundaryFactor = .allocate(capacity: outputs)
         inverseBoundaryFactor = .allocate(capacity: outputs)
+        runStart = .allocate(capacity: outputs + 1)
+        runEps = .allocate(capacity: outputs + 1)
+        kept = .allocate(capacity: sources + 1)
+        keptStart = .allocate(capacity: sources + 1)
+        keptTerm = .allocate(capacity: sources + 1)
         vertices = .allocate(capacity: sources)
         crossings = .allocate(capacity: sources + 1)
     }
 
     func deallocate() {
         for p in [a, m, sum, displacement, payloadSources, payloadSums, negated, weights, crossings, boundaryFactor,
-                  inverseBoundaryFactor] { p.deallocate() }
-        for p in [prox, runFirst, runLast, vertices] { p.deallocate() }
+                  inverseBoundaryFactor, runEps, keptTerm] { p.deallocate() }
+        for p in [prox, runFirst, runLast, runStart, vertices, kept, keptStart] { p.deallocate() }
     }
 
     /// The envelope `m`, its prox indices, and the sums over the significant terms of every
@@ -247,42 +259,54 @@ private struct LineWork {
     func run(sources: Int, c: Double, offset: Int, displacement wantDisplacement: Bool) -> Int {
         LogGaussianPass.shifts(a, count: sources, offset: offset, coefficient: c, outputs: outputs, m: m, prox: prox,
                                negated: negated, vertices: vertices, crossings: crossings)
-        findRuns(c: c, offset: offset)
+        let runs = findRuns(c: c, offset: offset)
         sum.update(repeating: 0, count: outputs)
         if wantDisplacement { displacement.update(repeating: 0, count: outputs) }
         if payloads > 0 { payloadSums.update(repeating: 0, count: payloads * outputs) }
         let tau = LogGaussianPass.truncation
-        let m = self.m, a = self.a, outputs = self.outputs
-        var kept = 0
-        var next = 0                                   // the first output with prox >= j
-        for j in 0..<sources {
-            while next < outputs && Int(prox[next]) < j { next += 1 }
-            let aj = a[j]
-            // The gap g_j(i) = m_i - (a_j - c d^2), d = x_i - y_j in cells, at the two outputs
-            // around the prox crossing: the least gaps of source j.
-            var start = -1, gap = 0.0
-            if next > 0 {
-                let d = Double(next - 1 + offset - j)
-                gap = m[next - 1] - (aj - c * (d * d))
-                if gap <= tau { start = next - 1 }
-            }
-            if start < 0 && next < outputs {
-                let d = Double(next + offset - j)
-                gap = m[next] - (aj - c * (d * d))
-                if gap <= tau { start = next }
-            }
-            guard start >= 0 else { continue }
-            // One exact exponential per source: the backward sweep starts from the forward one's
-            // first term times the step to the output before (the recurrence of `sweep`).
-            let first = VectorExp.exp(-gap)
-            kept += sweep(source: j, from: start, forward: true, first: first, stepsFromExact: 0, c: c, offset: offset,
-                          displacement: wantDisplacement)
-            if start > 0 {
-                kept += sweep(source: j, from: start - 1, forward: false, first: stepBack(source: j, from: start, term: first),
-                              stepsFromExact: 1, c: c, offset: offset, displacement: wantDisplacement)
+        let m = self.m, a = self.a, outputs = self.outputs, runStart = self.runStart, prox = self.prox
+        let kept = self.kept, keptStart = self.keptStart, keptTerm = self.keptTerm
+        // The sources up to run r's prox index (and past the last one, those of no run) have
+        // their prox crossing at `next`, the run's first output: the first output with prox >= j.
+        // The significant sources are collected without a branch (they come in clusters of
+        // unpredictable length), with their least gap.
+        var count = 0
+        var j = 0
+        for r in 0...runs {
+            let next = Int(runStart[r])
+            let through = r < runs ? Int(prox[next]) : sources - 1
+            // m at the outputs before and at the crossing (an absent end is never kept).
+            let mBefore = next > 0 ? m[next - 1] : .infinity, mAt = next < outputs ? m[next] : .infinity
+            while j <= through {
+                let aj = a[j]
+                // The gap g_j(i) = m_i - (a_j - c d^2), d = x_i - y_j in cells, at the two outputs
+                // around the prox crossing: the least gaps of source j.
+                let dBefore = Double(next - 1 + offset - j), dAt = Double(next + offset - j)
+                let gapBefore = mBefore - (aj - c * (dBefore * dBefore))
+                let gapAt = mAt - (aj - c * (dAt * dAt))
+                let before = gapBefore <= tau
+                kept[count] = Int32(truncatingIfNeeded: j)
+                keptStart[count] = Int32(truncatingIfNeeded: before ? next - 1 : next)
+                keptTerm[count] = -(before ? gapBefore : gapAt)
+                count &+= before || gapAt <= tau ? 1 : 0
+                j += 1
             }
         }
-        return kept
+        // One exact exponential per source, all in one loop (it vectorizes).
+        for s in 0..<count { keptTerm[s] = VectorExp.exp(keptTerm[s]) }
+        var terms = 0
+        for s in 0..<count {
+            let j = Int(kept[s]), start = Int(keptStart[s]), first = keptTerm[s]
+            terms += sweep(source: j, from: start, forward: true, first: first, stepsFromExact: 0, c: c,
+                           offset: offset, displacement: wantDisplacement)
+            // The backward sweep starts from the forward one's first term times the step to the
+            // output before (the recurrence of `sweep`).
+            if start > 0 {
+                terms += sweep(source: j, from: start - 1, forward: false, first: stepBack(source: j, from: start, term: first),
+                               stepsFromExact: 1, c: c, offset: offset, displacement: wantDisplacement)
+            }
+        }
+        return terms
     }
 
     /// Writes `m + log(sum)`, then the mean displacement (if asked for) and the payload means,
@@ -306,32 +330,42 @@ private struct LineWork {
         }
     }
 
-    /// `runFirst` and `runLast` of every output, and the boundary factors.
-    /// (Locals, not `self`'s fields: see `finish`. The run ends are selects, not branches: the
-    /// prox index changes at unpredictable outputs.)
-    func findRuns(c: Double, offset: Int) {
+    /// The runs of equal prox index: their first outputs in `runStart` (then `outputs`), the
+    /// boundary factors between them, and `runFirst` and `runLast` of every output; returns the
+    /// number of runs. (Locals, not `self`'s fields: see `finish`. The run starts are collected
+    /// without a branch, since the prox index changes at unpredictable outputs; the fills and
+    /// the exponentials then go run by run.)
+    func findRuns(c: Double, offset: Int) -> Int {
         let prox = self.prox, a = self.a, outputs = self.outputs, runFirst = self.runFirst, runLast = self.runLast
+        let runStart = self.runStart, eps = self.runEps
         let boundaryFactor = self.boundaryFactor, inverseBoundaryFactor = self.inverseBoundaryFactor
-        for k in 0..<(outputs - 1) where prox[k] != prox[k + 1] {
+        runStart[0] = 0
+        var runs = 1
+        for k in 1..<max(1, outputs) {
+            runStart[runs] = Int32(truncatingIfNeeded: k)
+            runs &+= prox[k] != prox[k - 1] ? 1 : 0
+        }
+        runStart[runs] = Int32(truncatingIfNeeded: outputs)
+        // eps_k = a_p - a_q + c (p - q)(2 x_(k+1) - p - q) <= 0 between outputs k and k + 1 of the
+        // runs of p and q (m is the envelope): exp(eps) is exact to an ulp and so is its inverse.
+        for r in 1..<runs {
+            let k = Int(runStart[r]) - 1
             let p = Int(prox[k]), q = Int(prox[k + 1])
-            let eps = (a[p] - a[q]) + c * Double(p - q) * Double(2 * (k + 1 + offset) - p - q)
-            // eps <= 0 in exact arithmetic (m is the envelope); the inverse is exact to an ulp.
-            let factor = abs(eps) <= 700 ? VectorExp.exp(eps) : 0
-            boundaryFactor[k] = factor
-            inverseBoundaryFactor[k] = factor > 0 ? 1 / factor : 0
+            eps[r] = (a[p] - a[q]) + c * Double(p - q) * Double(2 * (k + 1 + offset) - p - q)
         }
-        var first: Int32 = 0
-        runFirst[0] = 0
-        for i in 1..<max(1, outputs) {
-            first = prox[i] != prox[i - 1] ? Int32(truncatingIfNeeded: i) : first
-            runFirst[i] = first
+        for r in 1..<runs { eps[r] = abs(eps[r]) <= 700 ? VectorExp.exp(eps[r]) : 0 }
+        for r in 0..<runs {
+            let first = runStart[r], end = runStart[r + 1]
+            for i in Int(first)..<Int(end) {
+                runFirst[i] = first
+                runLast[i] = end - 1
+            }
+            guard r > 0 else { continue }
+            let factor = eps[r]
+            boundaryFactor[Int(first) - 1] = factor
+            inverseBoundaryFactor[Int(first) - 1] = factor > 0 ? 1 / factor : 0
         }
-        var last = Int32(truncatingIfNeeded: outputs - 1)
-        runLast[outputs - 1] = last
-        for i in stride(from: outputs - 2, through: 0, by: -1) {
-            last = prox[i] != prox[i + 1] ? Int32(truncatingIfNeeded: i) : last
-            runLast[i] = last
-        }
+        return runs
     }
 
     /// Adds source `j`'s terms to the outputs from `start` on (forward) or down from `start`
@@ -487,6 +521,30 @@ private struct LineWork {
     static func accumulate(into sum: UnsafeMutablePointer<Double>, displacement: UnsafeMutablePointer<Double>?,
                            payload: UnsafeMutablePointer<Double>?, value: Double,
                            step: Int, count: Int, first: Double, ratio: Double, d0: Double) -> Double {
+        if displacement == nil && payload == nil {
+            // Four chains (ratio^4): the multiplications' latency, not the adds, bounds a chain.
+            let r2 = ratio * ratio
+            let r4 = r2 * r2
+            var t0 = first, t1 = first * ratio, t2 = first * r2, t3 = t1 * r2
+            var n = 0
+            while n + 4 < count {
+                sum[n * step] += t0
+                sum[(n + 1) * step] += t1
+                sum[(n + 2) * step] += t2
+                sum[(n + 3) * step] += t3
+                t0 *= r4; t1 *= r4; t2 *= r4; t3 *= r4
+                n += 4
+            }
+            // 1 to 4 terms remain.
+            sum[n * step] += t0
+            guard n + 1 < count else { return t0 }
+            sum[(n + 1) * step] += t1
+            guard n + 2 < count else { return t1 }
+            sum[(n + 2) * step] += t2
+            guard n + 3 < count else { return t2 }
+            sum[(n + 3) * step] += t3
+            return t3
+        }
         var even = first, odd = first * ratio
         let square = ratio * ratio
         var n = 0
