@@ -30,18 +30,27 @@ enum LowerEnvelope {
 
     /// Writes `out[i]` and the minimizing source index `argmin[i]` (in `0..<count`) for
     /// `i in 0..<queries`. `f` must hold `count >= 1` finite values; `a > 0`.
-    @inline(__always)
+    ///
+    /// `candidates` (increasing, `candidateCount` of them, the first 0 and the last `count - 1`),
+    /// when given, are the only sources considered: the caller has proved the others are never
+    /// the smallest minimizer (`LogGaussianPass.shifts`). `runStarts`, when given, receives the
+    /// first query of every run of equal `argmin` and then `queries`; returns the number of runs.
+    @inline(__always) @discardableResult
     static func transform(
         _ f: UnsafePointer<Double>, count: Int, offset: Int, a: Double,
         queries: Int, out: UnsafeMutablePointer<Double>, argmin: UnsafeMutablePointer<Int32>,
-        vertices v: UnsafeMutablePointer<Int32>, crossings z: UnsafeMutablePointer<Double>
-    ) {
+        vertices v: UnsafeMutablePointer<Int32>, crossings z: UnsafeMutablePointer<Double>,
+        candidates: UnsafePointer<Int32>? = nil, candidateCount: Int = 0,
+        runStarts: UnsafeMutablePointer<Int32>? = nil
+    ) -> Int {
         let halfOverA = 0.5 / a
         var k = 0
-        v[0] = 0
+        v[0] = candidates.map { $0[0] } ?? 0
         z[0] = -Double.infinity
-        var q = 1
-        while q < count {
+        var next = 1
+        let end = candidates == nil ? count : candidateCount
+        while next < end {
+            let q = candidates.map { Int($0[next]) } ?? next
             let fq = f[q]
             var s: Double
             while true {
@@ -54,18 +63,37 @@ enum LowerEnvelope {
             k += 1
             v[k] = Int32(truncatingIfNeeded: q)
             z[k] = s
-            q += 1
+            next += 1
         }
         z[k + 1] = Double.infinity
-        k = 0
-        for i in 0..<queries {
-            let x = Double(i - offset)
-            while z[k + 1] < x { k += 1 }
-            let p = Int(v[k])
-            let d = x - Double(p)
-            out[i] = f[p] + a * (d * d)
-            argmin[i] = Int32(truncatingIfNeeded: p)
+        // Query i (at x = i - offset) reads parabola k for z[k] < x <= z[k+1]: the queries of
+        // vertex k start at the first integer x above z[k]. Filled range by range (a run of
+        // queries per parabola, no test per query); the empty ranges are skipped.
+        var runs = 0
+        var start = 0
+        for r in 0...k {
+            let end = r == k ? queries : firstQuery(above: z[r + 1], offset: offset, queries: queries)
+            guard end > start else { continue }
+            let p = Int(v[r])
+            let fp = f[p]
+            runStarts?[runs] = Int32(truncatingIfNeeded: start)
+            runs += 1
+            for i in start..<end {
+                let d = Double(i - offset) - Double(p)
+                out[i] = fp + a * (d * d)
+                argmin[i] = Int32(truncatingIfNeeded: p)
+            }
+            start = end
         }
+        runStarts?[runs] = Int32(truncatingIfNeeded: queries)
+        return runs
+    }
+
+    /// The first query `i` in `0...queries` with `i - offset > z` (`z` may be infinite).
+    @inline(__always)
+    static func firstQuery(above z: Double, offset: Int, queries: Int) -> Int {
+        let clamped = min(max(z, Double(-offset - 1)), Double(queries - offset))
+        return min(max(Int(clamped.rounded(.down)) + 1 + offset, 0), queries)
     }
 }
 

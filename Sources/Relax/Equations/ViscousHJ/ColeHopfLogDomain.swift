@@ -8,8 +8,10 @@ struct ColeHopfLogDomain {
     let setup: ColeHopf.Setup
     let options: ColeHopfOptions
 
-    /// The line layout of the pass along `axis` of `values` (shape `shape`).
-    func layout(axis: Int, coefficient c: Double, values: [Double], shape: ArrayShape) -> LineLayout {
+    /// The line layout of the pass along `axis` of `values` (shape `shape`) that it reads as
+    /// `input(values)`, whose oscillation is `oscillation`.
+    func layout(axis: Int, coefficient c: Double, values: [Double], input: AffineMap,
+                oscillation: @autoclosure () -> Double, shape: ArrayShape) -> LineLayout {
         let working = setup.working
         if let padding = setup.padding {
             return .window(offset: padding.offsets[axis], count: padding.window.axes[axis].count)
@@ -19,8 +21,7 @@ struct ColeHopfLogDomain {
         }
         let images: (Int) -> LineLayout = working.boundary == .periodic ? { .periodic(ghosts: $0) } : { .mirror(ghosts: $0) }
         // A source j can matter for output x only if c (x - y_j)^2 <= osc(a) + truncation.
-        let oscillation = Self.oscillation(values)
-        let ghosts = Int(((oscillation + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
+        let ghosts = Int(((oscillation() + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
         // The source sums take each line's own reach; the blocks share one layout, the reach
         // the lines need.
         guard !LogGaussianPass.prefersSourceSums(coefficient: c) else { return images(ghosts) }
@@ -29,43 +30,11 @@ struct ColeHopfLogDomain {
         values.withUnsafeBufferPointer { v in
             for l in 0..<shape.lineCount(along: axis) {
                 needed = max(needed, LogGaussianPass.imageReach(v.baseAddress! + shape.lineStart(along: axis, line: l),
-                                                                step: step, count: n, coefficient: c, cap: ghosts))
+                                                                step: step, count: n, coefficient: c, cap: ghosts,
+                                                                map: input))
             }
         }
         return images(needed)
-    }
-
-    /// `target[i] = ((source[i] + shift) * factor) / divisor` for `i in 0..<count` (`target` may
-    /// be `source`), split over the cores: the arrays of the window's size are large, and `map`
-    /// would build a new one element by element (appends, no vectorization, fresh pages) on one
-    /// core. (Plain numbers, not a closure: a closure called from the workers' loop stays an
-    /// indirect call per element.)
-    static func rescale(_ source: UnsafePointer<Double>, into target: UnsafeMutablePointer<Double>, count: Int,
-                        plus shift: Double = 0, times factor: Double = 1, over divisor: Double = 1) {
-        Parallel.forEachChunk(count, minimumPerChunk: 1 << 16) { range in
-            for i in range { target[i] = ((source[i] + shift) * factor) / divisor }
-        }
-    }
-
-    /// `rescale` in place (no copy when `values` is the array's only reference).
-    static func rescale(_ values: inout [Double], plus shift: Double = 0, times factor: Double = 1,
-                        over divisor: Double = 1) {
-        values.withUnsafeMutableBufferPointer { v in
-            guard let base = v.baseAddress else { return }
-            rescale(base, into: base, count: v.count, plus: shift, times: factor, over: divisor)
-        }
-    }
-
-    /// `rescale` into a new array (one pass, instead of a copy and a pass).
-    static func rescaled(_ values: [Double], plus shift: Double = 0, times factor: Double = 1,
-                         over divisor: Double = 1) -> [Double] {
-        [Double](unsafeUninitializedCapacity: values.count) { target, initialized in
-            values.withUnsafeBufferPointer { v in
-                guard let source = v.baseAddress else { return }
-                rescale(source, into: target.baseAddress!, count: v.count, plus: shift, times: factor, over: divisor)
-            }
-            initialized = values.count
-        }
     }
 
     /// `max - min` of `values` (0 when empty), one sweep per core.
@@ -81,7 +50,12 @@ struct ColeHopfLogDomain {
         let d = working.dimension
         let h = working.spacing
         var shape = ArrayShape(dims: working.shape)
-        var values = Self.rescaled(setup.samples.values, times: -beta)
+        // The first pass reads a = -beta f; the last writes u = -(b + log normalization)/beta
+        // (log v = b + sum_k (log h_k - log(2 pi t/beta)/2)); each writes its displacement
+        // x - <y> divided by t (grad u), in place of a pass of its own.
+        var values = setup.samples.values
+        var input = AffineMap(factor: -beta)
+        let normalization = h.reduce(0) { $0 + log($1) - 0.5 * log(2 * Double.pi * t / beta) }
         let lossPayloads = options.averagedLossGradient ? setup.lossGradient!.map(\.values) : []
         var averaged = lossPayloads
         var displacement = [[Double]?](repeating: nil, count: d)
@@ -89,16 +63,23 @@ struct ColeHopfLogDomain {
         var pairs = (tilted: 0, normalized: 0, direct: 0, terms: 0)
         for axis in stride(from: d - 1, through: 0, by: -1) {
             let c = beta * h[axis] * h[axis] / (2 * t)
-            let layout = layout(axis: axis, coefficient: c, values: values, shape: shape)
+            let first = axis == d - 1
+            let layout = layout(axis: axis, coefficient: c, values: values, input: input,
+                                oscillation: first ? beta * (setup.lossRange.max - setup.lossRange.min) : Self.oscillation(values),
+                                shape: shape)
             // The displacements of the axes already summed, when gradients are asked for.
             let carried = options.gradient ? (axis + 1)..<d : d..<d
             let payloads = averaged + carried.map { displacement[$0]! }
-            let pass = LogGaussianPass(coefficient: c, layout: layout)
+            var pass = LogGaussianPass(coefficient: c, layout: layout)
+            pass.input = input
+            pass.output = axis == 0 ? AffineMap(shift: normalization, factor: -1 / beta) : .identity
+            pass.displacementFactor = h[axis] / t
             // The loss gradient's component along this axis is odd under reflection at mirror images.
             let odd = averaged.indices.map { $0 == axis } + carried.map { _ in false }
             let out = pass.run(shape: shape, axis: axis, logValues: values, payloads: payloads, oddPayloads: odd,
                                displacement: options.gradient)
             values = out.logValues
+            input = .identity
             shape = out.shape
             averaged = Array(out.payloads.prefix(averaged.count))
             for (k, m) in carried.enumerated() { displacement[m] = out.payloads[averaged.count + k] }
@@ -117,17 +98,8 @@ struct ColeHopfLogDomain {
         }
         let window = setup.window
         precondition(shape.dims == window.shape)
-        // log v = b + sum_k (log h_k - log(2 pi t/beta)/2); u = -log(v)/beta.
-        let normalization = h.reduce(0) { $0 + log($1) - 0.5 * log(2 * Double.pi * t / beta) }
-        Self.rescale(&values, plus: normalization, times: -1, over: beta)
         let u = Field(grid: window, values: values)
-        var gradient: [Field] = []
-        for k in 0..<d where options.gradient {
-            var g = displacement[k]!
-            displacement[k] = nil              // g is the only reference: scaled in place, no copy
-            Self.rescale(&g, times: h[k], over: t)
-            gradient.append(Field(grid: window, values: g))
-        }
+        let gradient = options.gradient ? (0..<d).map { Field(grid: window, values: displacement[$0]!) } : []
         report.scheme = "cole-hopf (log-domain)"
         report.notes.append("log-domain passes (last axis first): " + passNotes.joined(separator: "; "))
         report.diagnostics["tilted_block_pairs"] = Double(pairs.tilted)

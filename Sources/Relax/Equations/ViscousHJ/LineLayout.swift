@@ -36,12 +36,14 @@ enum LineLayout: Sendable, Equatable {
         }
     }
 
-    /// Copies the `sourceCount` sources of a line of `n` nodes, `step` apart from `line`, to `out`.
-    func gather(_ line: UnsafePointer<Double>, step: Int, lineLength n: Int, into out: UnsafeMutablePointer<Double>) {
+    /// Copies the `sourceCount` sources of a line of `n` nodes, `step` apart from `line`, to
+    /// `out`, each through `map`.
+    func gather(_ line: UnsafePointer<Double>, step: Int, lineLength n: Int, into out: UnsafeMutablePointer<Double>,
+                map: AffineMap = .identity) {
         let sources = sourceCount(lineLength: n)
         switch self {
         case .window:
-            for j in 0..<sources { out[j] = line[j * step] }
+            for j in 0..<sources { out[j] = map(line[j * step]) }
         case let .periodic(g):
             // Source j reads node (j - g) mod n: runs of consecutive nodes, each copied by a
             // loop of its own (no wrap test per value).
@@ -50,16 +52,18 @@ enum LineLayout: Sendable, Equatable {
             while j < sources {
                 let run = min(n - node, sources - j)
                 let from = line + node * step, to = out + j
-                if step == 1 {
+                if step == 1 && map == .identity {
                     to.update(from: from, count: run)
+                } else if step == 1 {
+                    for r in 0..<run { to[r] = map(from[r]) }
                 } else {
-                    for r in 0..<run { to[r] = from[r * step] }
+                    for r in 0..<run { to[r] = map(from[r * step]) }
                 }
                 j += run
                 node = 0
             }
         case .mirror:
-            for j in 0..<sources { out[j] = line[node(ofSource: j, lineLength: n) * step] }
+            for j in 0..<sources { out[j] = map(line[node(ofSource: j, lineLength: n) * step]) }
         }
     }
 
@@ -90,6 +94,18 @@ enum LineLayout: Sendable, Equatable {
             return r < n ? r : period - r
         }
     }
+}
+
+/// `x -> (x + shift) * factor`: how a separable pass reads its values and writes its results,
+/// so that a caller's scaling (`-beta f` in, `-(b + log normalization)/beta` out) costs no pass
+/// over the array of its own.
+struct AffineMap: Sendable, Equatable {
+    var shift = 0.0
+    var factor = 1.0
+
+    static let identity = AffineMap()
+
+    @inline(__always) func callAsFunction(_ x: Double) -> Double { (x + shift) * factor }
 }
 
 /// Row-major strides and line addressing for an arbitrary shape (the `Grid` helpers without

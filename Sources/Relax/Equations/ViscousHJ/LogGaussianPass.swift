@@ -54,6 +54,11 @@ struct LogGaussianPass {
     let layout: LineLayout
     /// Forces the source-by-source sums (true) or the blocks (false); nil chooses by the kernel width.
     var sourceSums: Bool? = nil
+    /// The pass reads `a_j = input(logValues_j)`, and writes `output(b_i)` and the mean
+    /// displacement times `displacementFactor` (a caller's scaling, without a pass of its own).
+    var input = AffineMap.identity
+    var output = AffineMap.identity
+    var displacementFactor = 1.0
 
     /// The source-by-source sums (`LogGaussianSourceSums`) cost one `exp` per significant term;
     /// the blocks `s` multiply-adds per term of a padded block but one `exp` per pair. Narrow
@@ -70,28 +75,28 @@ struct LogGaussianPass {
     /// (output `i`'s own node is among the sources), so `c d^2 <= max a - a_i + truncation`: the
     /// images must reach `max_i floor(sqrt((max a - a_i + truncation)/c)) + 1 - dist(i, end)`.
     /// Only outputs within `cap` of an end can need more than none; a square root only where the
-    /// squared reach beats the need so far.
+    /// squared reach beats the need so far. The `a_j` are `map(values_j)`.
     static func imageReach(_ values: UnsafePointer<Double>, step: Int, count n: Int, coefficient c: Double,
-                           cap: Int) -> Int {
+                           cap: Int, map: AffineMap = .identity) -> Int {
         // Four running maxima: one would chain every comparison on the one before.
         var tops = (-Double.infinity, -Double.infinity, -Double.infinity, -Double.infinity)
         var i = 0
         while i + 3 < n {
-            tops.0 = max(tops.0, values[i * step])
-            tops.1 = max(tops.1, values[(i + 1) * step])
-            tops.2 = max(tops.2, values[(i + 2) * step])
-            tops.3 = max(tops.3, values[(i + 3) * step])
+            tops.0 = max(tops.0, map(values[i * step]))
+            tops.1 = max(tops.1, map(values[(i + 1) * step]))
+            tops.2 = max(tops.2, map(values[(i + 2) * step]))
+            tops.3 = max(tops.3, map(values[(i + 3) * step]))
             i += 4
         }
         while i < n {
-            tops.0 = max(tops.0, values[i * step])
+            tops.0 = max(tops.0, map(values[i * step]))
             i += 1
         }
         let top = max(max(tops.0, tops.1), max(tops.2, tops.3))
         let inverse = 1 / c
         var needed = 0
         for i in 0..<min(n, cap) {
-            let lowest = min(values[i * step], values[(n - 1 - i) * step])
+            let lowest = min(map(values[i * step]), map(values[(n - 1 - i) * step]))
             let squared = (top - lowest + truncation) * inverse
             let beat = Double(needed + i)
             guard squared >= beat * beat else { continue }
@@ -104,19 +109,44 @@ struct LogGaussianPass {
     /// its smallest maximizer `prox_i` (non-decreasing in `i`): the lower envelope of `-a`
     /// (`LowerEnvelope`), split into `parts` query ranges over the cores when `parts > 1`.
     /// `negated`, `vertices` and `crossings` are scratch of `count`, `count` and `count + 1` values.
+    ///
+    /// On one core the envelope considers only the sources that pass the three-point test
+    /// `a_(j-1) - 2 a_j + a_(j+1) < 2c` (and both ends): where it fails, the parabola of `j` lies
+    /// on or below the larger of its neighbours' everywhere (their differences are affine in `x`
+    /// and cross in the wrong order), so `j` is never the smallest maximizer. About half the
+    /// sources of a rugged loss fail it (the envelope keeps a few percent). `runStarts` (one core
+    /// only) receives the first output of every run of equal prox index, then `outputs`; returns
+    /// the number of runs (0 when not asked for).
+    @discardableResult
     static func shifts(_ a: UnsafePointer<Double>, count: Int, offset: Int, coefficient c: Double, outputs: Int,
                        m: UnsafeMutablePointer<Double>, prox: UnsafeMutablePointer<Int32>,
                        negated: UnsafeMutablePointer<Double>, vertices: UnsafeMutablePointer<Int32>,
-                       crossings: UnsafeMutablePointer<Double>, parts: Int = 1) {
+                       crossings: UnsafeMutablePointer<Double>, candidates: UnsafeMutablePointer<Int32>? = nil,
+                       runStarts: UnsafeMutablePointer<Int32>? = nil, parts: Int = 1) -> Int {
         for j in 0..<count { negated[j] = -a[j] }
+        var runs = 0
         if parts > 1 {
+            precondition(runStarts == nil, "runs are found on one core")
             LowerEnvelope.transform(negated, count: count, offset: -offset, a: c, queries: outputs, out: m,
                                     argmin: prox, parts: parts)
+        } else if let candidates, count > 2 {
+            let bound = 2 * c
+            candidates[0] = 0
+            var kept = 1
+            for j in 1..<(count - 1) {
+                candidates[kept] = Int32(truncatingIfNeeded: j)
+                kept &+= (a[j - 1] - 2 * a[j]) + a[j + 1] < bound ? 1 : 0
+            }
+            candidates[kept] = Int32(truncatingIfNeeded: count - 1)
+            runs = LowerEnvelope.transform(negated, count: count, offset: -offset, a: c, queries: outputs, out: m,
+                                           argmin: prox, vertices: vertices, crossings: crossings,
+                                           candidates: candidates, candidateCount: kept + 1, runStarts: runStarts)
         } else {
-            LowerEnvelope.transform(negated, count: count, offset: -offset, a: c, queries: outputs, out: m,
-                                    argmin: prox, vertices: vertices, crossings: crossings)
+            runs = LowerEnvelope.transform(negated, count: count, offset: -offset, a: c, queries: outputs, out: m,
+                                           argmin: prox, vertices: vertices, crossings: crossings, runStarts: runStarts)
         }
         for i in 0..<outputs { m[i] = -m[i] }
+        return runs
     }
 
     /// Terms below `exp(-truncation)` times a point's largest term are dropped: at most
@@ -164,12 +194,16 @@ struct LogGaussianPass {
              displacement: Bool) -> Result {
         let odd = oddPayloads ?? [Bool](repeating: false, count: payloads.count)
         if sourceSums ?? Self.prefersSourceSums(coefficient: coefficient) {
-            return LogGaussianSourceSums(coefficient: coefficient, layout: layout)
+            return LogGaussianSourceSums(coefficient: coefficient, layout: layout, input: input, output: output,
+                                         displacementFactor: displacementFactor)
                 .run(shape: shape, axis: axis, logValues: logValues, payloads: payloads, oddPayloads: odd,
                      displacement: displacement)
         }
         let run = PassRun(c: coefficient, layout: layout, shape: shape, axis: axis,
                           payloadCount: payloads.count, displacement: displacement)
+        run.input = input
+        run.output = output
+        run.displacementFactor = displacementFactor
         run.envelope(logValues)
         run.chooseBlocks()
         run.prepareBlocks(payloads, odd: odd)
@@ -234,6 +268,9 @@ private final class PassRun {
     var tiltSource: [Double] = []                                   // exp(2c Delta_D q~), s per D
     var tiltOutput: [Double] = []                                   // exp(-2c Delta_D p~), s per D
     var statistics = LogGaussianPass.Statistics()
+    var input = AffineMap.identity
+    var output = AffineMap.identity
+    var displacementFactor = 1.0
 
     // Accumulators (phase 4), `outputs` per line; payloads stacked.
     var sum = ScratchBuffer<Double>(count: 0, repeating: 0)
@@ -263,10 +300,12 @@ private final class PassRun {
     /// The half offset `(s - 1)/2` that centres in-block positions.
     var centre: Double { Double(s - 1) / 2 }
 
-    /// Copies line `l` of `values` (along `axis`) into `out[0..<sources]`, extended by the layout.
-    func extend(_ values: UnsafePointer<Double>, line l: Int, into out: UnsafeMutablePointer<Double>) {
+    /// Copies line `l` of `values` (along `axis`) into `out[0..<sources]`, extended by the layout,
+    /// each value through `map`.
+    func extend(_ values: UnsafePointer<Double>, line l: Int, into out: UnsafeMutablePointer<Double>,
+                map: AffineMap = .identity) {
         layout.gather(values + shape.lineStart(along: axis, line: l), step: shape.strides[axis], lineLength: lineLength,
-                      into: out)
+                      into: out, map: map)
     }
 
     /// The distance in cells from position `x` to source block `b`.
@@ -291,7 +330,7 @@ private final class PassRun {
                 let vertices = ScratchBuffer<Int32>(uninitializedCount: sources)
                 let crossings = ScratchBuffer<Double>(uninitializedCount: sources + 1)
                 for l in range {
-                    extend(values, line: l, into: a.base + l * sources)
+                    extend(values, line: l, into: a.base + l * sources, map: self.input)
                     LogGaussianPass.shifts(a.base + l * sources, count: sources, offset: offset, coefficient: c,
                                            outputs: outputs, m: m.base + l * outputs, prox: prox.base + l * outputs,
                                            negated: negated.base, vertices: vertices.base, crossings: crossings.base,
@@ -810,7 +849,7 @@ private final class PassRun {
         let step = outShape.strides[axis]
         let n = outShape.count
         let outputs = self.outputs, payloadCount = self.payloadCount, total = self.total
-        let wantDisplacement = self.wantDisplacement
+        let wantDisplacement = self.wantDisplacement, output = self.output, displacementFactor = self.displacementFactor
         let (sum, displacementSum, payloadSums, m) = (self.sum, self.displacementSum, self.payloadSums, self.m)
         let fields = 1 + (wantDisplacement ? 1 : 0) + payloadCount
         // Split over outputs (not lines): 1-D passes have one line. Each worker takes its range
@@ -823,10 +862,10 @@ private final class PassRun {
                     let at = outShape.lineStart(along: axis, line: k / outputs) + i0 * step
                     // `sum >= 1` up to rounding (every output's largest term is 1): `VectorLog`'s domain.
                     let weights = sum.base + k, shifts = m.base + k
-                    Self.store(out[0] + at, step: step, count: count) { shifts[$0] + VectorLog.log(weights[$0]) }
+                    Self.store(out[0] + at, step: step, count: count) { output(shifts[$0] + VectorLog.log(weights[$0])) }
                     if wantDisplacement {
                         let moments = displacementSum.base + k
-                        Self.store(out[1] + at, step: step, count: count) { moments[$0] / weights[$0] }
+                        Self.store(out[1] + at, step: step, count: count) { moments[$0] / weights[$0] * displacementFactor }
                     }
                     for p in 0..<payloadCount {
                         let moments = payloadSums.base + p * total + k

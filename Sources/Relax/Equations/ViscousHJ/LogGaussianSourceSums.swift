@@ -25,6 +25,10 @@ import Foundation
 struct LogGaussianSourceSums {
     let coefficient: Double
     let layout: LineLayout
+    /// `LogGaussianPass.input`, `output` and `displacementFactor`.
+    var input = AffineMap.identity
+    var output = AffineMap.identity
+    var displacementFactor = 1.0
 
     /// Lines along a strided axis are processed in groups of this many neighbours, gathered
     /// into and scattered from a contiguous tile: whole cache lines are read and written.
@@ -85,7 +89,7 @@ struct LogGaussianSourceSums {
                     for w in 0..<width {
                         let own = lineLayout(row(0, w), count: n)
                         let count = own.sourceCount(lineLength: n)
-                        own.gather(row(0, w), step: 1, lineLength: n, into: line.a)
+                        own.gather(row(0, w), step: 1, lineLength: n, into: line.a, map: input)
                         for p in 0..<payloadCount {
                             let target = line.payloadSources + p * sources
                             own.gather(row(p + 1, w), step: 1, lineLength: n, into: target)
@@ -95,7 +99,7 @@ struct LogGaussianSourceSums {
                         kept += line.run(sources: count, c: coefficient, offset: own.outputOffset,
                                          displacement: wantDisplacement)
                         line.finish(into: outTile + w * outPitch, fieldStride: group * outPitch,
-                                    displacement: wantDisplacement)
+                                    displacement: wantDisplacement, output: output, displacementFactor: displacementFactor)
                     }
                     terms[g] = kept
                     for (k, result) in results.enumerated() {
@@ -120,9 +124,11 @@ struct LogGaussianSourceSums {
         switch layout {
         case .window: return layout
         case let .periodic(g):
-            return .periodic(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g))
+            return .periodic(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g,
+                                                                map: input))
         case let .mirror(g):
-            return .mirror(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g))
+            return .mirror(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g,
+                                                              map: input))
         }
     }
 
@@ -206,7 +212,8 @@ private struct LineWork {
     /// `exp(eps_k)` and `exp(-eps_k)` at the boundary between outputs `k` and `k + 1` of two runs.
     let boundaryFactor: UnsafeMutablePointer<Double>
     let inverseBoundaryFactor: UnsafeMutablePointer<Double>
-    /// The first output of every run (`runs + 1` entries, the last `outputs`), and scratch per run.
+    /// The first output of every run (`runs + 1` entries, the last `outputs`), from the envelope,
+    /// and scratch per run.
     let runStart: UnsafeMutablePointer<Int32>
     let runEps: UnsafeMutablePointer<Double>
     /// The significant sources, the output where each one's sweeps start, and its term there.
@@ -215,6 +222,8 @@ private struct LineWork {
     let keptTerm: UnsafeMutablePointer<Double>
     let vertices: UnsafeMutablePointer<Int32>
     let crossings: UnsafeMutablePointer<Double>
+    /// The sources the envelope considers (`LogGaussianPass.shifts`).
+    let candidates: UnsafeMutablePointer<Int32>
 
     let ratios: RatioTable
 
@@ -245,21 +254,23 @@ private struct LineWork {
         keptStart = .allocate(capacity: sources + 1)
         keptTerm = .allocate(capacity: sources + 1)
         vertices = .allocate(capacity: sources)
+        candidates = .allocate(capacity: sources)
         crossings = .allocate(capacity: sources + 1)
     }
 
     func deallocate() {
         for p in [a, m, sum, displacement, payloadSources, payloadSums, negated, weights, crossings, boundaryFactor,
                   inverseBoundaryFactor, runEps, keptTerm] { p.deallocate() }
-        for p in [prox, runFirst, runLast, runStart, vertices, kept, keptStart] { p.deallocate() }
+        for p in [prox, runFirst, runLast, runStart, vertices, kept, keptStart, candidates] { p.deallocate() }
     }
 
     /// The envelope `m`, its prox indices, and the sums over the significant terms of every
     /// source; returns the number of terms kept.
     func run(sources: Int, c: Double, offset: Int, displacement wantDisplacement: Bool) -> Int {
-        LogGaussianPass.shifts(a, count: sources, offset: offset, coefficient: c, outputs: outputs, m: m, prox: prox,
-                               negated: negated, vertices: vertices, crossings: crossings)
-        let runs = findRuns(c: c, offset: offset)
+        let runs = LogGaussianPass.shifts(a, count: sources, offset: offset, coefficient: c, outputs: outputs, m: m,
+                                          prox: prox, negated: negated, vertices: vertices, crossings: crossings,
+                                          candidates: candidates, runStarts: runStart)
+        findRuns(runs, c: c, offset: offset)
         sum.update(repeating: 0, count: outputs)
         if wantDisplacement { displacement.update(repeating: 0, count: outputs) }
         if payloads > 0 { payloadSums.update(repeating: 0, count: payloads * outputs) }
@@ -309,18 +320,19 @@ private struct LineWork {
         return terms
     }
 
-    /// Writes `m + log(sum)`, then the mean displacement (if asked for) and the payload means,
-    /// `fieldStride` apart. (`sum >= 1`: the largest term of every output is 1, so `VectorLog`'s
+    /// Writes `output(m + log(sum))`, then the mean displacement times `displacementFactor` (if
+    /// asked for) and the payload means, `fieldStride` apart. (`sum >= 1`: the largest term of every output is 1, so `VectorLog`'s
     /// domain holds.)
     /// The pointers are copied to locals: read through `self`, each store through `out` could
     /// change them (as far as the compiler knows), which keeps these loops from vectorizing.
-    func finish(into out: UnsafeMutablePointer<Double>, fieldStride: Int, displacement wantDisplacement: Bool) {
+    func finish(into out: UnsafeMutablePointer<Double>, fieldStride: Int, displacement wantDisplacement: Bool,
+                output: AffineMap, displacementFactor: Double) {
         let m = self.m, sum = self.sum, displacement = self.displacement, payloadSums = self.payloadSums
         let outputs = self.outputs
-        for i in 0..<outputs { out[i] = m[i] + VectorLog.log(sum[i]) }
+        for i in 0..<outputs { out[i] = output(m[i] + VectorLog.log(sum[i])) }
         var field = out + fieldStride
         if wantDisplacement {
-            for i in 0..<outputs { field[i] = displacement[i] / sum[i] }
+            for i in 0..<outputs { field[i] = displacement[i] / sum[i] * displacementFactor }
             field += fieldStride
         }
         for p in 0..<payloads {
@@ -330,24 +342,12 @@ private struct LineWork {
         }
     }
 
-    /// The runs of equal prox index: their first outputs in `runStart` (then `outputs`), the
-    /// boundary factors between them, and `runFirst` and `runLast` of every output; returns the
-    /// number of runs. (Locals, not `self`'s fields: see `finish`. The run starts are collected
-    /// without a branch, since the prox index changes at unpredictable outputs; the fills and
-    /// the exponentials then go run by run.)
-    func findRuns(c: Double, offset: Int) -> Int {
-        let prox = self.prox, a = self.a, outputs = self.outputs, runFirst = self.runFirst, runLast = self.runLast
+    /// The boundary factors between the `runs` runs of equal prox index (`runStart`), and
+    /// `runFirst` and `runLast` of every output. (Locals, not `self`'s fields: see `finish`.)
+    func findRuns(_ runs: Int, c: Double, offset: Int) {
+        let prox = self.prox, a = self.a, runFirst = self.runFirst, runLast = self.runLast
         let runStart = self.runStart, eps = self.runEps
         let boundaryFactor = self.boundaryFactor, inverseBoundaryFactor = self.inverseBoundaryFactor
-        runStart[0] = 0
-        var runs = 1
-        for k in 1..<max(1, outputs) {
-            runStart[runs] = Int32(truncatingIfNeeded: k)
-            runs &+= prox[k] != prox[k - 1] ? 1 : 0
-        }
-        runStart[runs] = Int32(truncatingIfNeeded: outputs)
-        // eps_k = a_p - a_q + c (p - q)(2 x_(k+1) - p - q) <= 0 between outputs k and k + 1 of the
-        // runs of p and q (m is the envelope): exp(eps) is exact to an ulp and so is its inverse.
         for r in 1..<runs {
             let k = Int(runStart[r]) - 1
             let p = Int(prox[k]), q = Int(prox[k + 1])
@@ -365,7 +365,6 @@ private struct LineWork {
             boundaryFactor[Int(first) - 1] = factor
             inverseBoundaryFactor[Int(first) - 1] = factor > 0 ? 1 / factor : 0
         }
-        return runs
     }
 
     /// Adds source `j`'s terms to the outputs from `start` on (forward) or down from `start`
