@@ -28,6 +28,14 @@ enum LineLayout: Sendable, Equatable {
         }
     }
 
+    /// The images on each side of the line (0 for `window`).
+    var images: Int {
+        switch self {
+        case .window: return 0
+        case let .periodic(g), let .mirror(g): return g
+        }
+    }
+
     /// The position of output 0 in source-index units.
     var outputOffset: Int {
         switch self {
@@ -64,6 +72,29 @@ enum LineLayout: Sendable, Equatable {
             }
         case .mirror:
             for j in 0..<sources { out[j] = map(line[node(ofSource: j, lineLength: n) * step]) }
+        }
+    }
+
+    /// The images on both sides of a line whose `n` nodes are in place at `line[0..<n]`:
+    /// writes `line[-ghosts..<0]` and `line[n..<n + ghosts]`, so that `line - ghosts` holds the
+    /// `sourceCount` sources (`gather` without copying the line itself). `odd` payloads change
+    /// sign at reflected images. Nothing to write for `window`.
+    func fillImages(_ line: UnsafeMutablePointer<Double>, lineLength n: Int, odd: Bool = false) {
+        guard case let .periodic(g) = self else {
+            guard case let .mirror(g) = self else { return }
+            let sources = line - g
+            for side in [0..<g, (g + n)..<(2 * g + n)] {
+                for j in side {
+                    let value = line[node(ofSource: j, lineLength: n)]
+                    sources[j] = odd && isReflected(source: j, lineLength: n) ? -value : value
+                }
+            }
+            return
+        }
+        // Nearest first, so that images of images (g > n) read values already in place.
+        for j in 1...max(1, g) where j <= g {
+            line[-j] = line[n - j]
+            line[n - 1 + j] = line[j - 1]
         }
     }
 

@@ -39,14 +39,15 @@ struct LogGaussianSourceSums {
              displacement wantDisplacement: Bool) -> LogGaussianPass.Result {
         let n = shape.dims[axis]
         let lines = shape.lineCount(along: axis)
-        let sources = layout.sourceCount(lineLength: n)
         let outputs = layout.outputCount(lineLength: n)
         let outShape = shape.replacing(axis: axis, with: outputs)
         let inStep = shape.strides[axis], outStep = outShape.strides[axis]
         let group = inStep == 1 ? 1 : Self.groupSize
-        // Rows of the tiles a little longer than the lines: power-of-two pitches would map a
-        // column of the tile to one cache set.
-        let inPitch = n + 8 + n % 2, outPitch = outputs + 8 + outputs % 2
+        // The input tile's rows hold a line with room for its images on both sides (filled in
+        // place); rows a little longer than that, since power-of-two pitches would map a column
+        // of a tile to one cache set.
+        let margin = layout.images, sources = layout.sourceCount(lineLength: n)
+        let inPitch = sources + 8 + sources % 2, outPitch = outputs + 8 + outputs % 2
         let groups = (lines + group - 1) / group
         let payloadCount = payloads.count
         let total = outShape.count
@@ -57,52 +58,54 @@ struct LogGaussianSourceSums {
         let arrays = filledArrays(fields, length: total) { results in
         withBaseAddresses([logValues] + payloads) { inputs in
             Parallel.forEachChunk(groups, minimumPerChunk: max(1, 8192 / max(1, sources * group))) { range in
-                let line = LineWork(sources: sources, outputs: outputs, payloads: payloadCount, ratios: ratios)
-                // The tiles of a group of lines (no input tile for the contiguous last axis, read in place).
-                let inBuffer = ScratchBuffer<Double>(uninitializedCount: group > 1 ? group * inPitch * (1 + payloadCount) : 0)
-                let outBuffer = ScratchBuffer<Double>(uninitializedCount: group * outPitch * fields)
+                var line = LineWork(sources: sources, outputs: outputs, payloads: payloadCount, ratios: ratios)
+                // The tiles of a group of lines; a single field of a contiguous line (the last
+                // axis) is written in place.
+                let inPlace = group == 1 && fields == 1
+                let inBuffer = ScratchBuffer<Double>(uninitializedCount: group * inPitch * (1 + payloadCount))
+                let outBuffer = ScratchBuffer<Double>(uninitializedCount: inPlace ? 0 : group * outPitch * fields)
+                let targets = ScratchBuffer<UnsafeMutablePointer<Double>>(uninitializedCount: fields)
                 let inTile = inBuffer.base, outTile = outBuffer.base
                 defer {
                     line.deallocate()
-                    withExtendedLifetime((inBuffer, outBuffer)) {}
+                    withExtendedLifetime((inBuffer, outBuffer, targets)) {}
                 }
-                // Line starts of the group; contiguous lines (the last axis) are read in place.
                 var inStarts = [Int](repeating: 0, count: group), outStarts = inStarts
-                let inRows = (0..<group).map { $0 * inPitch }, outRows = (0..<group).map { $0 * outPitch }
+                let inRows = (0..<group).map { $0 * inPitch + margin }, outRows = (0..<group).map { $0 * outPitch }
                 for g in range {
                     let first = g * group, width = min(group, lines - first)
                     for w in 0..<width {
                         inStarts[w] = shape.lineStart(along: axis, line: first + w)
                         outStarts[w] = outShape.lineStart(along: axis, line: first + w)
                     }
-                    if group > 1 {
-                        for (k, input) in inputs.enumerated() {
-                            Self.copyLines(width, count: n, from: input, starts: inStarts, step: inStep,
-                                           to: inTile + k * group * inPitch, starts: inRows, step: 1)
-                        }
-                    }
-                    /// Line `w` of input `k` (the values, then the payloads), contiguous.
-                    func row(_ k: Int, _ w: Int) -> UnsafePointer<Double> {
-                        group > 1 ? UnsafePointer(inTile + k * group * inPitch + w * inPitch) : inputs[k] + inStarts[w]
+                    // The values (through `input`), then the payloads, into the rows of the input tile.
+                    for (k, source) in inputs.enumerated() {
+                        Self.copyLines(width, count: n, from: source, starts: inStarts, step: inStep,
+                                       to: inTile + k * group * inPitch, starts: inRows, step: 1,
+                                       map: k == 0 ? input : .identity)
                     }
                     var kept = 0
                     for w in 0..<width {
-                        let own = lineLayout(row(0, w), count: n)
-                        let count = own.sourceCount(lineLength: n)
-                        own.gather(row(0, w), step: 1, lineLength: n, into: line.a, map: input)
+                        /// Line `w` of input `k`, in place in its row.
+                        func row(_ k: Int) -> UnsafeMutablePointer<Double> { inTile + k * group * inPitch + inRows[w] }
+                        let own = lineLayout(row(0), count: n)
+                        own.fillImages(row(0), lineLength: n)
+                        line.a = row(0) - own.images
                         for p in 0..<payloadCount {
-                            let target = line.payloadSources + p * sources
-                            own.gather(row(p + 1, w), step: 1, lineLength: n, into: target)
-                            guard oddPayloads[p] else { continue }
-                            for j in 0..<count where own.isReflected(source: j, lineLength: n) { target[j] = -target[j] }
+                            own.fillImages(row(p + 1), lineLength: n, odd: oddPayloads[p])
                         }
-                        kept += line.run(sources: count, c: coefficient, offset: own.outputOffset,
+                        line.payloadSources = row(1) - own.images
+                        line.payloadStride = group * inPitch
+                        for k in 0..<fields {
+                            targets[k] = inPlace ? results[k] + outStarts[w] : outTile + k * group * outPitch + outRows[w]
+                        }
+                        kept += line.run(sources: own.sourceCount(lineLength: n), c: coefficient, offset: own.outputOffset,
                                          displacement: wantDisplacement)
-                        line.finish(into: outTile + w * outPitch, fieldStride: group * outPitch,
-                                    displacement: wantDisplacement, output: output, displacementFactor: displacementFactor)
+                        line.finish(into: targets.base, displacement: wantDisplacement, output: output,
+                                    displacementFactor: displacementFactor)
                     }
                     terms[g] = kept
-                    for (k, result) in results.enumerated() {
+                    for (k, result) in results.enumerated() where !inPlace {
                         Self.copyLines(width, count: outputs, from: outTile + k * group * outPitch, starts: outRows, step: 1,
                                        to: result, starts: outStarts, step: outStep)
                     }
@@ -124,11 +127,9 @@ struct LogGaussianSourceSums {
         switch layout {
         case .window: return layout
         case let .periodic(g):
-            return .periodic(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g,
-                                                                map: input))
+            return .periodic(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g))
         case let .mirror(g):
-            return .mirror(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g,
-                                                              map: input))
+            return .mirror(ghosts: LogGaussianPass.imageReach(values, step: 1, count: n, coefficient: coefficient, cap: g))
         }
     }
 
@@ -139,14 +140,25 @@ struct LogGaussianSourceSums {
     /// four times less often.
     static func copyLines(_ width: Int, count: Int, from source: UnsafePointer<Double>, starts sourceStarts: [Int],
                           step sourceStep: Int, to target: UnsafeMutablePointer<Double>, starts targetStarts: [Int],
-                          step targetStep: Int) {
+                          step targetStep: Int, map: AffineMap = .identity) {
         sourceStarts.withUnsafeBufferPointer { from in
             targetStarts.withUnsafeBufferPointer { to in
+                if sourceStep == 1 && targetStep == 1 {
+                    for w in 0..<width {
+                        let s = source + from[w], t = target + to[w]
+                        if map == .identity {
+                            t.update(from: s, count: count)
+                        } else {
+                            for q in 0..<count { t[q] = map(s[q]) }
+                        }
+                    }
+                    return
+                }
                 var q = 0
                 while q + 4 <= count {
                     for w in 0..<width {
                         let s = source + from[w] + q * sourceStep, t = target + to[w] + q * targetStep
-                        let v0 = s[0], v1 = s[sourceStep], v2 = s[2 * sourceStep], v3 = s[3 * sourceStep]
+                        let v0 = map(s[0]), v1 = map(s[sourceStep]), v2 = map(s[2 * sourceStep]), v3 = map(s[3 * sourceStep])
                         t[0] = v0
                         t[targetStep] = v1
                         t[2 * targetStep] = v2
@@ -155,7 +167,7 @@ struct LogGaussianSourceSums {
                     q += 4
                 }
                 while q < count {
-                    for w in 0..<width { target[to[w] + q * targetStep] = source[from[w] + q * sourceStep] }
+                    for w in 0..<width { target[to[w] + q * targetStep] = map(source[from[w] + q * sourceStep]) }
                     q += 1
                 }
             }
@@ -197,11 +209,14 @@ private struct LineWork {
     let sources: Int
     let outputs: Int
     let payloads: Int
-    let a: UnsafeMutablePointer<Double>
+    /// The sources of the line (in the input tile, images filled in place).
+    var a: UnsafeMutablePointer<Double>
     let m: UnsafeMutablePointer<Double>
     let sum: UnsafeMutablePointer<Double>
     let displacement: UnsafeMutablePointer<Double>
-    let payloadSources: UnsafeMutablePointer<Double>
+    /// Payload `p`'s sources at `payloadSources + p * payloadStride`.
+    var payloadSources: UnsafeMutablePointer<Double>
+    var payloadStride = 0
     let payloadSums: UnsafeMutablePointer<Double>
     let negated: UnsafeMutablePointer<Double>
     let weights: UnsafeMutablePointer<Double>
@@ -235,11 +250,11 @@ private struct LineWork {
         self.sources = sources
         self.outputs = outputs
         self.payloads = payloads
-        a = .allocate(capacity: sources)
+        a = UnsafeMutablePointer(bitPattern: 8)!               // set per line
         m = .allocate(capacity: outputs)
         sum = .allocate(capacity: outputs)
         displacement = .allocate(capacity: outputs)
-        payloadSources = .allocate(capacity: max(1, payloads * sources))
+        payloadSources = a
         payloadSums = .allocate(capacity: max(1, payloads * outputs))
         negated = .allocate(capacity: sources)
         weights = .allocate(capacity: outputs)
@@ -259,7 +274,7 @@ private struct LineWork {
     }
 
     func deallocate() {
-        for p in [a, m, sum, displacement, payloadSources, payloadSums, negated, weights, crossings, boundaryFactor,
+        for p in [m, sum, displacement, payloadSums, negated, weights, crossings, boundaryFactor,
                   inverseBoundaryFactor, runEps, keptTerm] { p.deallocate() }
         for p in [prox, runFirst, runLast, runStart, vertices, kept, keptStart, candidates] { p.deallocate() }
     }
@@ -320,25 +335,26 @@ private struct LineWork {
         return terms
     }
 
-    /// Writes `output(m + log(sum))`, then the mean displacement times `displacementFactor` (if
-    /// asked for) and the payload means, `fieldStride` apart. (`sum >= 1`: the largest term of every output is 1, so `VectorLog`'s
-    /// domain holds.)
+    /// Writes `output(m + log(sum))` to `targets[0]`, then the mean displacement times
+    /// `displacementFactor` (if asked for) and the payload means to the next targets. (`sum >= 1`:
+    /// the largest term of every output is 1, so `VectorLog`'s domain holds.)
     /// The pointers are copied to locals: read through `self`, each store through `out` could
     /// change them (as far as the compiler knows), which keeps these loops from vectorizing.
-    func finish(into out: UnsafeMutablePointer<Double>, fieldStride: Int, displacement wantDisplacement: Bool,
+    func finish(into targets: UnsafePointer<UnsafeMutablePointer<Double>>, displacement wantDisplacement: Bool,
                 output: AffineMap, displacementFactor: Double) {
         let m = self.m, sum = self.sum, displacement = self.displacement, payloadSums = self.payloadSums
         let outputs = self.outputs
+        let out = targets[0]
         for i in 0..<outputs { out[i] = output(m[i] + VectorLog.log(sum[i])) }
-        var field = out + fieldStride
+        var next = 1
         if wantDisplacement {
+            let field = targets[next]
             for i in 0..<outputs { field[i] = displacement[i] / sum[i] * displacementFactor }
-            field += fieldStride
+            next += 1
         }
         for p in 0..<payloads {
-            let acc = payloadSums + p * outputs
+            let acc = payloadSums + p * outputs, field = targets[next + p]
             for i in 0..<outputs { field[i] = acc[i] / sum[i] }
-            field += fieldStride
         }
     }
 
@@ -502,7 +518,7 @@ private struct LineWork {
             }
         }
         for p in 0..<payloads {
-            let value = payloadSources[p * sources + j]
+            let value = payloadSources[p * payloadStride + j]
             let acc = payloadSums + p * outputs
             var k = k0
             for n in 0..<count {
