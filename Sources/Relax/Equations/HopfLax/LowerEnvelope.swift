@@ -35,15 +35,18 @@ enum LowerEnvelope {
     /// when given, are the only sources considered: the caller has proved the others are never
     /// the smallest minimizer (`LogGaussianPass.shifts`). `runStarts`, when given, receives the
     /// first query of every run of equal `argmin` and then `queries`; returns the number of runs.
+    /// `sign: -1` transforms `-f` and writes `-out` (the upper envelope of `f - a (i - j)^2`),
+    /// bit for bit as negating before and after would (negation is exact).
     @inline(__always) @discardableResult
     static func transform(
-        _ f: UnsafePointer<Double>, count: Int, offset: Int, a: Double,
+        _ f: UnsafePointer<Double>, sign: Double = 1, count: Int, offset: Int, a: Double,
         queries: Int, out: UnsafeMutablePointer<Double>, argmin: UnsafeMutablePointer<Int32>,
         vertices v: UnsafeMutablePointer<Int32>, crossings z: UnsafeMutablePointer<Double>,
         candidates: UnsafePointer<Int32>? = nil, candidateCount: Int = 0,
         runStarts: UnsafeMutablePointer<Int32>? = nil
     ) -> Int {
-        let halfOverA = 0.5 / a
+        // (-f[q]) - (-f[p]) = -(f[q] - f[p]) exactly: the sign rides on 1/(2a).
+        let halfOverA = sign * (0.5 / a)
         var k = 0
         v[0] = candidates.map { $0[0] } ?? 0
         z[0] = -Double.infinity
@@ -75,13 +78,18 @@ enum LowerEnvelope {
             let end = r == k ? queries : firstQuery(above: z[r + 1], offset: offset, queries: queries)
             guard end > start else { continue }
             let p = Int(v[r])
-            let fp = f[p]
+            let fp = f[p], index = Int32(truncatingIfNeeded: p)
             runStarts?[runs] = Int32(truncatingIfNeeded: start)
             runs += 1
+            // sign (sign f[p] + a d^2) = f[p] + (sign a) d^2, exactly; positions counted in doubles
+            // (exact integers), which vectorizes where integer-to-double conversions do not.
+            let signedA = sign * a
+            var x = Double(start - offset)
             for i in start..<end {
-                let d = Double(i - offset) - Double(p)
-                out[i] = fp + a * (d * d)
-                argmin[i] = Int32(truncatingIfNeeded: p)
+                let d = x - Double(p)
+                out[i] = fp + signedA * (d * d)
+                argmin[i] = index
+                x += 1
             }
             start = end
         }

@@ -107,8 +107,9 @@ struct LogGaussianPass {
 
     /// The shift of every output, `m_i = max_j a_j - c (x_i - j)^2` with `x_i = i + offset`, and
     /// its smallest maximizer `prox_i` (non-decreasing in `i`): the lower envelope of `-a`
-    /// (`LowerEnvelope`), split into `parts` query ranges over the cores when `parts > 1`.
-    /// `negated`, `vertices` and `crossings` are scratch of `count`, `count` and `count + 1` values.
+    /// (`LowerEnvelope` with `sign: -1`), split into `parts` query ranges over the cores when
+    /// `parts > 1` (on `negated`). `negated`, `vertices` and `crossings` are scratch of `count`,
+    /// `count` and `count + 1` values.
     ///
     /// On one core the envelope considers only the sources that pass the three-point test
     /// `a_(j-1) - 2 a_j + a_(j+1) < 2c` (and both ends): where it fails, the parabola of `j` lies
@@ -123,12 +124,13 @@ struct LogGaussianPass {
                        negated: UnsafeMutablePointer<Double>, vertices: UnsafeMutablePointer<Int32>,
                        crossings: UnsafeMutablePointer<Double>, candidates: UnsafeMutablePointer<Int32>? = nil,
                        runStarts: UnsafeMutablePointer<Int32>? = nil, parts: Int = 1) -> Int {
-        for j in 0..<count { negated[j] = -a[j] }
         var runs = 0
         if parts > 1 {
             precondition(runStarts == nil, "runs are found on one core")
+            for j in 0..<count { negated[j] = -a[j] }
             LowerEnvelope.transform(negated, count: count, offset: -offset, a: c, queries: outputs, out: m,
                                     argmin: prox, parts: parts)
+            for i in 0..<outputs { m[i] = -m[i] }
         } else if let candidates, count > 2 {
             let bound = 2 * c
             candidates[0] = 0
@@ -138,14 +140,13 @@ struct LogGaussianPass {
                 kept &+= (a[j - 1] - 2 * a[j]) + a[j + 1] < bound ? 1 : 0
             }
             candidates[kept] = Int32(truncatingIfNeeded: count - 1)
-            runs = LowerEnvelope.transform(negated, count: count, offset: -offset, a: c, queries: outputs, out: m,
+            runs = LowerEnvelope.transform(a, sign: -1, count: count, offset: -offset, a: c, queries: outputs, out: m,
                                            argmin: prox, vertices: vertices, crossings: crossings,
                                            candidates: candidates, candidateCount: kept + 1, runStarts: runStarts)
         } else {
-            runs = LowerEnvelope.transform(negated, count: count, offset: -offset, a: c, queries: outputs, out: m,
+            runs = LowerEnvelope.transform(a, sign: -1, count: count, offset: -offset, a: c, queries: outputs, out: m,
                                            argmin: prox, vertices: vertices, crossings: crossings, runStarts: runStarts)
         }
-        for i in 0..<outputs { m[i] = -m[i] }
         return runs
     }
 
