@@ -84,4 +84,24 @@ struct ExtremaTests {
         }
         #expect(Extrema.of([Double]()) == (Double.infinity, -Double.infinity))
     }
+
+    @Test("finiteRange: the same range, and false for +-inf or NaN at the first, a middle or the last node")
+    func finiteRangeFlagsEveryNonFiniteValue() {
+        var generator = SplitMix64(seed: 5)
+        for count in [1, 3, 4, 5, 1000, 65_536 + 3] {
+            var values = (0..<count).map { _ in 1e300 * (generator.uniform() - 0.5) }
+            let clean = values.withUnsafeBufferPointer { Extrema.finiteRange($0) }
+            #expect(clean.finite && clean.least == values.min()! && clean.largest == values.max()!)
+            for at in Set([0, count / 2, count - 1]) {
+                for bad in [Double.infinity, -Double.infinity, .nan, -Double.nan] {
+                    let kept = values[at]
+                    values[at] = bad
+                    #expect(!values.withUnsafeBufferPointer { Extrema.finiteRange($0) }.finite)
+                    values[at] = kept
+                }
+            }
+            values[count - 1] = .greatestFiniteMagnitude
+            #expect(values.withUnsafeBufferPointer { Extrema.finiteRange($0) }.finite)
+        }
+    }
 }

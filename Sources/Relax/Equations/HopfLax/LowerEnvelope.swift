@@ -101,7 +101,10 @@ enum LowerEnvelope {
     @inline(__always)
     static func firstQuery(above z: Double, offset: Int, queries: Int) -> Int {
         let clamped = min(max(z, Double(-offset - 1)), Double(queries - offset))
-        return min(max(Int(clamped.rounded(.down)) + 1 + offset, 0), queries)
+        // floor: truncation toward zero, one less for a negative non-integer (no library call).
+        let truncated = Int(clamped)
+        let below = Double(truncated) > clamped ? 1 : 0
+        return min(max(truncated - below + 1 + offset, 0), queries)
     }
 }
 

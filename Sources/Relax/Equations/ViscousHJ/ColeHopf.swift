@@ -86,14 +86,17 @@ public enum ColeHopf {
     public static func solve(_ f: Field, beta: Double, time t: Double, lossGradient: [Field]? = nil,
                              options: ColeHopfOptions = ColeHopfOptions()) throws -> ColeHopfSolution {
         try validate(beta: beta, time: t, grid: f.grid)
-        try f.checkFinite("loss")
+        // The loss range and the finiteness check in one pass; the check names the first bad node.
+        let range = f.values.withUnsafeBufferPointer { Extrema.finiteRange($0) }
+        if !range.finite { try f.checkFinite("loss") }
         if options.averagedLossGradient {
             guard let g = lossGradient, g.count == f.grid.dimension, g.allSatisfy({ $0.grid == f.grid }) else {
                 throw RelaxError.invalidParameter(name: "lossGradient", value: "missing or on another grid",
                                                   expected: "one field per axis on the loss's grid for the averaged-gradient form")
             }
         }
-        let setup = Setup(samples: f, lossGradient: lossGradient, padding: nil, beta: beta, time: t)
+        let setup = Setup(samples: f, lossGradient: lossGradient, padding: nil, beta: beta, time: t,
+                          lossRange: (range.least, range.largest))
         let (solution, wall) = try Stopwatch.time { try run(setup, options: options) }
         var result = solution
         result.report.wallTime = wall
@@ -150,14 +153,20 @@ public enum ColeHopf {
         /// `(min f, max f)` on the working grid.
         var lossRange: (min: Double, max: Double)
 
-        init(samples: Field, lossGradient: [Field]?, padding: PaddedGrid?, beta: Double, time: Double) {
+        /// `lossRange` when the caller has it, else one pass over the samples.
+        init(samples: Field, lossGradient: [Field]?, padding: PaddedGrid?, beta: Double, time: Double,
+             lossRange: (min: Double, max: Double)? = nil) {
             self.samples = samples
             self.lossGradient = lossGradient
             self.padding = padding
             self.beta = beta
             self.time = time
-            let (least, largest) = Extrema.of(samples.values)
-            lossRange = (least, largest)
+            if let lossRange {
+                self.lossRange = lossRange
+            } else {
+                let (least, largest) = Extrema.of(samples.values)
+                self.lossRange = (least, largest)
+            }
         }
 
         var working: Grid { samples.grid }
