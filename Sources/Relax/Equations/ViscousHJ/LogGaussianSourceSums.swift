@@ -239,9 +239,13 @@ private struct LineWork {
     let crossings: UnsafeMutablePointer<Double>
     /// The sources the envelope considers (`LogGaussianPass.shifts`).
     let candidates: UnsafeMutablePointer<Int32>
+    /// The largest source value of every block of `scanBlock` sources.
+    let blockMaxima: UnsafeMutablePointer<Double>
 
     let ratios: RatioTable
 
+    /// Sources per block of the scan's bound.
+    static let scanBlock = 16
     /// Steps of the geometric recurrence between two exponentials (bounds its rounding error).
     static let recurrenceSteps = 64
 
@@ -270,12 +274,13 @@ private struct LineWork {
         keptTerm = .allocate(capacity: sources + 1)
         vertices = .allocate(capacity: sources)
         candidates = .allocate(capacity: sources)
+        blockMaxima = .allocate(capacity: sources / Self.scanBlock + 1)
         crossings = .allocate(capacity: sources + 1)
     }
 
     func deallocate() {
         for p in [m, sum, displacement, payloadSums, negated, weights, crossings, boundaryFactor,
-                  inverseBoundaryFactor, runEps, keptTerm] { p.deallocate() }
+                  inverseBoundaryFactor, runEps, keptTerm, blockMaxima] { p.deallocate() }
         for p in [prox, runFirst, runLast, runStart, vertices, kept, keptStart, candidates] { p.deallocate() }
     }
 
@@ -296,6 +301,15 @@ private struct LineWork {
         // their prox crossing at `next`, the run's first output: the first output with prox >= j.
         // The significant sources are collected without a branch (they come in clusters of
         // unpredictable length), with their least gap.
+        // The largest a_j of every block of sources: a block whose least gaps are all above the
+        // truncation by the bound m - (max a - c d^2) (d the block's distance to the crossing)
+        // is passed over whole (most sources are insignificant, and they come in long stretches).
+        let blockMaxima = self.blockMaxima, block = Self.scanBlock
+        for b in 0..<((sources + block - 1) / block) {
+            var top = -Double.infinity
+            for j in (b * block)..<min(sources, (b + 1) * block) { top = max(top, a[j]) }
+            blockMaxima[b] = top
+        }
         var count = 0
         var j = 0
         for r in 0...runs {
@@ -304,6 +318,18 @@ private struct LineWork {
             // m at the outputs before and at the crossing (an absent end is never kept).
             let mBefore = next > 0 ? m[next - 1] : .infinity, mAt = next < outputs ? m[next] : .infinity
             while j <= through {
+                let blockEnd = min((j / block + 1) * block, through + 1)
+                // The distances d (cells) from sources j ..< blockEnd to the output before the
+                // crossing decrease from `far` to `near`; to the output at it they are one more.
+                let far = Double(next - 1 + offset - j), near = Double(next - 1 + offset - (blockEnd - 1))
+                let top = blockMaxima[j / block]
+                let leastBefore = near > 0 ? near * near : far < 0 ? far * far : 0
+                let leastAt = near + 1 > 0 ? (near + 1) * (near + 1) : far + 1 < 0 ? (far + 1) * (far + 1) : 0
+                if mBefore - (top - c * leastBefore) > tau && mAt - (top - c * leastAt) > tau {
+                    j = blockEnd
+                    continue
+                }
+                while j < blockEnd {
                 let aj = a[j]
                 // The gap g_j(i) = m_i - (a_j - c d^2), d = x_i - y_j in cells, at the two outputs
                 // around the prox crossing: the least gaps of source j.
@@ -316,6 +342,7 @@ private struct LineWork {
                 keptTerm[count] = -(before ? gapBefore : gapAt)
                 count &+= before || gapAt <= tau ? 1 : 0
                 j += 1
+                }
             }
         }
         // One exact exponential per source, all in one loop (it vectorizes).
