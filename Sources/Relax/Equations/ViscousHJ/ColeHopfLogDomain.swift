@@ -9,9 +9,8 @@ struct ColeHopfLogDomain {
     let options: ColeHopfOptions
 
     /// The line layout of the pass along `axis` of `values` (shape `shape`) that it reads as
-    /// `input(values)`, whose oscillation is `oscillation`.
-    func layout(axis: Int, coefficient c: Double, values: [Double], input: AffineMap,
-                oscillation: @autoclosure () -> Double, shape: ArrayShape) -> LineLayout {
+    /// `input(values)`.
+    func layout(axis: Int, coefficient c: Double, values: [Double], input: AffineMap, shape: ArrayShape) -> LineLayout {
         let working = setup.working
         if let padding = setup.padding {
             return .window(offset: padding.offsets[axis], count: padding.window.axes[axis].count)
@@ -20,8 +19,13 @@ struct ColeHopfLogDomain {
             return .window(offset: 0, count: working.axes[axis].count)
         }
         let images: (Int) -> LineLayout = working.boundary == .periodic ? { .periodic(ghosts: $0) } : { .mirror(ghosts: $0) }
-        // A source j can matter for output x only if c (x - y_j)^2 <= osc(a) + truncation.
-        let ghosts = Int(((oscillation() + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
+        // A source j can matter for output x only if c (x - y_j)^2 <= osc(a) + truncation. The
+        // first pass reads a = -beta f; each pass's outputs lie within [min a, max a] + log S
+        // (S the sum of the kernel over all images, the same for every output of a periodic or
+        // mirrored line, less the dropped terms, a factor above 1 - N e^-truncation), so
+        // beta osc f + 1 bounds osc(a) for every pass.
+        let oscillation = setup.beta * (setup.lossRange.max - setup.lossRange.min) + 1
+        let ghosts = Int(((oscillation + ColeHopf.truncation) / c).squareRoot().rounded(.up)) + 1
         // The source sums take each line's own reach; the blocks share one layout, the reach
         // the lines need.
         guard !LogGaussianPass.prefersSourceSums(coefficient: c) else { return images(ghosts) }
@@ -35,12 +39,6 @@ struct ColeHopfLogDomain {
             }
         }
         return images(needed)
-    }
-
-    /// `max - min` of `values` (0 when empty), one sweep per core.
-    static func oscillation(_ values: [Double]) -> Double {
-        let (lo, hi) = Extrema.of(values)
-        return hi >= lo ? hi - lo : 0
     }
 
     func run(report base: SolverReport) throws -> ColeHopfSolution {
@@ -63,10 +61,7 @@ struct ColeHopfLogDomain {
         var pairs = (tilted: 0, normalized: 0, direct: 0, terms: 0)
         for axis in stride(from: d - 1, through: 0, by: -1) {
             let c = beta * h[axis] * h[axis] / (2 * t)
-            let first = axis == d - 1
-            let layout = layout(axis: axis, coefficient: c, values: values, input: input,
-                                oscillation: first ? beta * (setup.lossRange.max - setup.lossRange.min) : Self.oscillation(values),
-                                shape: shape)
+            let layout = layout(axis: axis, coefficient: c, values: values, input: input, shape: shape)
             // The displacements of the axes already summed, when gradients are asked for.
             let carried = options.gradient ? (axis + 1)..<d : d..<d
             let payloads = averaged + carried.map { displacement[$0]! }
