@@ -325,6 +325,7 @@ private struct LineWork {
         }
         var count = 0
         var j = 0
+        let above = tau.nextUp                      // gap <= tau exactly when gap - above < 0
         for r in 0...runs {
             let next = Int(runStart[r])
             let through = r < runs ? Int(prox[next]) : sources - 1
@@ -349,11 +350,14 @@ private struct LineWork {
                 let dBefore = Double(next - 1 + offset - j), dAt = Double(next + offset - j)
                 let gapBefore = mBefore - (aj - c * (dBefore * dBefore))
                 let gapAt = mAt - (aj - c * (dAt * dAt))
-                let before = gapBefore <= tau
+                // The smaller gap and its output (the sweeps start there), and whether it is within
+                // the truncation, from sign bits (selects here would be compiled to branches).
+                let atIsLess = Int((gapAt - gapBefore).bitPattern >> 63)
                 kept[count] = Int32(truncatingIfNeeded: j)
-                keptStart[count] = Int32(truncatingIfNeeded: before ? next - 1 : next)
-                keptTerm[count] = -(before ? gapBefore : gapAt)
-                count &+= before || gapAt <= tau ? 1 : 0
+                keptStart[count] = Int32(truncatingIfNeeded: next - 1 + atIsLess)
+                let least = gapAt < gapBefore ? gapAt : gapBefore
+                keptTerm[count] = -least
+                count &+= Int((least - above).bitPattern >> 63)
                 j += 1
                 }
             }
