@@ -98,6 +98,50 @@ struct HopfLaxTests {
         return (run(parts), run(1))
     }
 
+    /// The source sums' envelope (`LogGaussianPass.shifts`): `sign: -1` and the three-point
+    /// candidates must change nothing, exact ties included, and the run starts must be exactly
+    /// where the prox index changes.
+    @Test("upper envelope by sign -1 and three-point candidates: the negated full envelope bit for bit, ties included; run starts where prox changes")
+    func upperEnvelopeCandidatesAndRuns() {
+        var rng = SplitMix64(seed: 23)
+        // Integer data with c = 1/2 (every cost exact, many exact ties), then random data.
+        let lines: [([Double], Double)] = [
+            ((0..<700).map { _ in Double(rng.integer(30)) }, 0.5),
+            ((0..<700).map { _ in Double(rng.integer(3)) }, 0.5),
+            ((0..<900).map { _ in 4000 * (rng.uniform() - 0.5) }, 0.094),
+            ((0..<900).map { j in 300 * sin(0.37 * Double(j)) + 20 * rng.uniform() }, 2.5),
+            // Dips just inside (-0.49: the dip's own query keeps it) and just outside (-0.51) the
+            // three-point test a_(j-1) - 2 a_j + a_(j+1) < 2c = 1.
+            ((0..<300).map { j in j % 5 == 2 ? -0.49 : j % 5 == 4 ? -0.51 : 0 }, 0.5),
+        ]
+        for (a, c) in lines {
+            let count = a.count
+            for (offset, outputs) in [(0, count), (37, count - 74), (0, 1)] {
+                // Reference: the lower envelope of -a, negated.
+                var reference = [Double](repeating: 0, count: outputs), referenceProx = [Int32](repeating: 0, count: outputs)
+                let negated = a.map { -$0 }
+                negated.withUnsafeBufferPointer { f in
+                    var v = [Int32](repeating: 0, count: count), z = [Double](repeating: 0, count: count + 1)
+                    LowerEnvelope.transform(f.baseAddress!, count: count, offset: -offset, a: c, queries: outputs,
+                                            out: &reference, argmin: &referenceProx, vertices: &v, crossings: &z)
+                }
+                reference = reference.map { -$0 }
+                var m = [Double](repeating: 0, count: outputs), prox = [Int32](repeating: 0, count: outputs)
+                var starts = [Int32](repeating: -1, count: outputs + 1)
+                var scratch = [Double](repeating: 0, count: count), z = [Double](repeating: 0, count: count + 1)
+                var v = [Int32](repeating: 0, count: count), candidates = [Int32](repeating: 0, count: count)
+                let runs = a.withUnsafeBufferPointer { ab in
+                    LogGaussianPass.shifts(ab.baseAddress!, count: count, offset: offset, coefficient: c, outputs: outputs,
+                                           m: &m, prox: &prox, negated: &scratch, vertices: &v, crossings: &z,
+                                           candidates: &candidates, runStarts: &starts)
+                }
+                #expect(m == reference && prox == referenceProx)
+                let changes = [0] + (1..<outputs).filter { prox[$0] != prox[$0 - 1] } + [outputs]
+                #expect(runs == changes.count - 1 && Array(starts[0...runs]) == changes.map { Int32($0) })
+            }
+        }
+    }
+
     /// The smallest minimizer is monotone in the query, so ranges of queries need only the
     /// sources between their boundaries' minimizers: splitting changes nothing, ties included.
     @Test("a long line split over query ranges (1-D on several cores) gives the single envelope's values and prox")
