@@ -104,6 +104,41 @@ struct LogGaussianSourceSumsTests {
         }
     }
 
+    /// The sums keep exactly the terms within the truncation: a source or block passed over by
+    /// a bound that is not one would lose terms far too small to show in the values.
+    @Test("the terms summed are exactly those within exp(-truncation) of their output's largest (up to the exponents' rounding)",
+          arguments: [0, 1, 2])
+    func keptTermsAreTheSignificantOnes(kind: Int) throws {
+        var generator = SplitMix64(seed: 0x7E55 + UInt64(kind))
+        for n in [64, 301] {
+            for c in [0.02, 0.09, 0.7, 5.0] {
+                for range in [50.0, 3e3, 1e5] {
+                    let a = Self.line(kind: kind, n: n, range: range, generator: &generator)
+                    for layout in [LineLayout.window(offset: 0, count: n), .window(offset: n / 4, count: n / 2),
+                                   .periodic(ghosts: n / 3), .mirror(ghosts: n / 2)] {
+                        let out = LogGaussianPass(coefficient: c, layout: layout, sourceSums: true)
+                            .run(shape: ArrayShape(dims: [n]), axis: 0, logValues: a, payloads: [], displacement: false)
+                        let sources = Self.extended(a, layout: layout)
+                        // Exponents are rounded to ~2 eps of their size in either computation.
+                        let size = range + c * Double(sources.count * sources.count)
+                        let slack = 16 * Self.eps * size
+                        var sure = 0, possible = 0
+                        for i in 0..<layout.outputCount(lineLength: n) {
+                            let x = Double(i + layout.outputOffset)
+                            let exponents = sources.indices.map { sources[$0] - c * (x - Double($0)) * (x - Double($0)) }
+                            let top = exponents.max()!
+                            sure += exponents.filter { $0 - top >= -LogGaussianPass.truncation + slack }.count
+                            possible += exponents.filter { $0 - top >= -LogGaussianPass.truncation - slack }.count
+                        }
+                        let label = "kind \(kind), n \(n), c \(c), range \(range), \(layout): \(out.statistics.terms) terms"
+                        #expect(sure <= out.statistics.terms && out.statistics.terms <= possible,
+                                "\(label), expected \(sure)...\(possible)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("a 2-D array along both axes and a 3-D array along its middle axis equal the brute force line by line")
     func stridedLines() throws {
         var generator = SplitMix64(seed: 42)
