@@ -254,13 +254,13 @@ private struct LineWork {
         self.sources = sources
         self.outputs = outputs
         self.payloads = payloads
-        a = UnsafeMutablePointer(bitPattern: 8)!               // set per line
+        negated = .allocate(capacity: sources)
+        a = negated                       // both set per line, to the line's rows of the input tile
+        payloadSources = negated
         m = .allocate(capacity: outputs)
         sum = .allocate(capacity: outputs)
         displacement = .allocate(capacity: outputs)
-        payloadSources = a
         payloadSums = .allocate(capacity: max(1, payloads * outputs))
-        negated = .allocate(capacity: sources)
         weights = .allocate(capacity: outputs)
         prox = .allocate(capacity: outputs)
         runFirst = .allocate(capacity: outputs)
