@@ -78,8 +78,10 @@ struct LogGaussianSourceSumsTests {
                 for range in [1.0, 50, 3e3, 1e5] {
                     let a = Self.line(kind: kind, n: n, range: range, generator: &generator)
                     let payload = (0..<n).map { _ in generator.uniform() - 0.5 }
+                    // Images reaching past a whole period too (images of images, filled in place).
                     for layout in [LineLayout.window(offset: 0, count: n), .window(offset: n / 4, count: n / 2),
-                                   .periodic(ghosts: n / 3), .mirror(ghosts: n / 2)] {
+                                   .periodic(ghosts: n / 3), .mirror(ghosts: n / 2), .periodic(ghosts: 2 * n + 3),
+                                   .mirror(ghosts: 2 * n + 3)] {
                         let pass = LogGaussianPass(coefficient: c, layout: layout, sourceSums: true)
                         let out = pass.run(shape: ArrayShape(dims: [n]), axis: 0, logValues: a, payloads: [payload],
                                            oddPayloads: [true], displacement: true)

@@ -80,21 +80,23 @@ enum LineLayout: Sendable, Equatable {
     /// `sourceCount` sources (`gather` without copying the line itself). `odd` payloads change
     /// sign at reflected images. Nothing to write for `window`.
     func fillImages(_ line: UnsafeMutablePointer<Double>, lineLength n: Int, odd: Bool = false) {
-        guard case let .periodic(g) = self else {
-            guard case let .mirror(g) = self else { return }
-            let sources = line - g
-            for side in [0..<g, (g + n)..<(2 * g + n)] {
-                for j in side {
-                    let value = line[node(ofSource: j, lineLength: n)]
-                    sources[j] = odd && isReflected(source: j, lineLength: n) ? -value : value
-                }
-            }
+        switch self {
+        case .window:
             return
-        }
-        // Nearest first, so that images of images (g > n) read values already in place.
-        for j in 1...max(1, g) where j <= g {
-            line[-j] = line[n - j]
-            line[n - 1 + j] = line[j - 1]
+        case let .periodic(g):
+            // Nearest first, so that images of images (g > n) read values already in place.
+            for j in stride(from: 1, through: g, by: 1) {
+                line[-j] = line[n - j]
+                line[n - 1 + j] = line[j - 1]
+            }
+        case let .mirror(g):
+            let sources = line - g
+            func reflect(_ j: Int) {
+                let value = line[node(ofSource: j, lineLength: n)]
+                sources[j] = odd && isReflected(source: j, lineLength: n) ? -value : value
+            }
+            for j in 0..<g { reflect(j) }
+            for j in (g + n)..<(2 * g + n) { reflect(j) }
         }
     }
 
