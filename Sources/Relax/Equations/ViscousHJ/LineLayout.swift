@@ -45,39 +45,22 @@ enum LineLayout: Sendable, Equatable {
     }
 
     /// Copies the `sourceCount` sources of a line of `n` nodes, `step` apart from `line`, to
-    /// `out`, each through `map`.
+    /// `out`, each through `map`: the line itself, then its images (`fillImages`; `odd` payloads
+    /// change sign at reflected ones).
     func gather(_ line: UnsafePointer<Double>, step: Int, lineLength n: Int, into out: UnsafeMutablePointer<Double>,
-                map: AffineMap = .identity) {
-        let sources = sourceCount(lineLength: n)
-        switch self {
-        case .window:
-            for j in 0..<sources { out[j] = map(line[j * step]) }
-        case let .periodic(g):
-            // Source j reads node (j - g) mod n: runs of consecutive nodes, each copied by a
-            // loop of its own (no wrap test per value).
-            var node = ((-g) % n + n) % n
-            var j = 0
-            while j < sources {
-                let run = min(n - node, sources - j)
-                let from = line + node * step, to = out + j
-                if step == 1 && map == .identity {
-                    to.update(from: from, count: run)
-                } else if step == 1 {
-                    for r in 0..<run { to[r] = map(from[r]) }
-                } else {
-                    for r in 0..<run { to[r] = map(from[r * step]) }
-                }
-                j += run
-                node = 0
-            }
-        case .mirror:
-            for j in 0..<sources { out[j] = map(line[node(ofSource: j, lineLength: n) * step]) }
+                map: AffineMap = .identity, odd: Bool = false) {
+        let own = out + images
+        if step == 1 && map == .identity {
+            own.update(from: line, count: n)
+        } else {
+            for i in 0..<n { own[i] = map(line[i * step]) }
         }
+        fillImages(own, lineLength: n, odd: odd)
     }
 
     /// The images on both sides of a line whose `n` nodes are in place at `line[0..<n]`:
     /// writes `line[-ghosts..<0]` and `line[n..<n + ghosts]`, so that `line - ghosts` holds the
-    /// `sourceCount` sources (`gather` without copying the line itself). `odd` payloads change
+    /// `sourceCount` sources (`gather` without the copy of the line itself). `odd` payloads change
     /// sign at reflected images. Nothing to write for `window`.
     func fillImages(_ line: UnsafeMutablePointer<Double>, lineLength n: Int, odd: Bool = false) {
         switch self {

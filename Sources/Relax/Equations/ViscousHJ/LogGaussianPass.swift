@@ -302,11 +302,11 @@ private final class PassRun {
     var centre: Double { Double(s - 1) / 2 }
 
     /// Copies line `l` of `values` (along `axis`) into `out[0..<sources]`, extended by the layout,
-    /// each value through `map`.
+    /// each value through `map` (`LineLayout.gather`).
     func extend(_ values: UnsafePointer<Double>, line l: Int, into out: UnsafeMutablePointer<Double>,
-                map: AffineMap = .identity) {
+                map: AffineMap = .identity, odd: Bool = false) {
         layout.gather(values + shape.lineStart(along: axis, line: l), step: shape.strides[axis], lineLength: lineLength,
-                      into: out, map: map)
+                      into: out, map: map, odd: odd)
     }
 
     /// The distance in cells from position `x` to source block `b`.
@@ -399,10 +399,7 @@ private final class PassRun {
                 let target = payloadSources.base + k * lines * blockStride
                 Parallel.forEachChunk(lines, minimumPerChunk: max(1, 16384 / max(1, sources))) { range in
                     for l in range {
-                        let line = target + l * blockStride
-                        extend(input.baseAddress!, line: l, into: line)
-                        guard odd[k] else { continue }
-                        for j in 0..<sources where layout.isReflected(source: j, lineLength: lineLength) { line[j] = -line[j] }
+                        extend(input.baseAddress!, line: l, into: target + l * blockStride, odd: odd[k])
                     }
                 }
             }

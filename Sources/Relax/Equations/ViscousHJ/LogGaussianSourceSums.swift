@@ -294,20 +294,91 @@ private struct LineWork {
         sum.update(repeating: 0, count: outputs)
         if wantDisplacement { displacement.update(repeating: 0, count: outputs) }
         if payloads > 0 { payloadSums.update(repeating: 0, count: payloads * outputs) }
+        let count = significantSources(sources: sources, runs: runs, c: c, offset: offset)
+        // One exact exponential per source, all in one loop (it vectorizes).
+        let kept = self.kept, keptStart = self.keptStart, keptTerm = self.keptTerm
+        for s in 0..<count { keptTerm[s] = VectorExp.exp(keptTerm[s]) }
+        var terms = 0
+        for s in 0..<count {
+            let j = Int(kept[s]), start = Int(keptStart[s]), first = keptTerm[s]
+            terms += sweep(source: j, from: start, forward: true, first: first, stepsFromExact: 0, c: c,
+                           offset: offset, displacement: wantDisplacement)
+            // The backward sweep starts from the forward one's first term times the step to the
+            // output before (the recurrence of `sweep`).
+            if start > 0 {
+                terms += sweep(source: j, from: start - 1, forward: false, first: stepBack(source: j, from: start, term: first),
+                               stepsFromExact: 1, c: c, offset: offset, displacement: wantDisplacement)
+            }
+        }
+        return terms
+    }
+
+    /// The sources with a term within the truncation, in `kept` (their number returned), with
+    /// the output where their sweeps start (`keptStart`) and the exponent there (`keptTerm`).
+    ///
+    /// The sources up to run r's prox index (and past the last one, those of no run) have their
+    /// prox crossing at `next`, the run's first output: the first output with prox >= j. A
+    /// source's least gap is the smaller of those at the outputs before and at the crossing
+    /// (see the type). Blocks of sources whose gaps all exceed the truncation by the bound
+    /// `m - (max a - c d^2)` (`blockMaxima`, `d` the block's least distance) are passed over
+    /// whole: most sources are insignificant, in long stretches. Within a block the sources are
+    /// collected without a branch (selects here would be compiled to branches that mispredict
+    /// at the edges of the significant clusters).
+    func significantSources(sources: Int, runs: Int, c: Double, offset: Int) -> Int {
+        fillBlockMaxima(sources: sources)
         let tau = LogGaussianPass.truncation
+        let above = tau.nextUp                      // gap <= tau exactly when gap - above < 0
         let m = self.m, a = self.a, outputs = self.outputs, runStart = self.runStart, prox = self.prox
         let kept = self.kept, keptStart = self.keptStart, keptTerm = self.keptTerm
-        // The sources up to run r's prox index (and past the last one, those of no run) have
-        // their prox crossing at `next`, the run's first output: the first output with prox >= j.
-        // The significant sources are collected without a branch (they come in clusters of
-        // unpredictable length), with their least gap.
-        // The largest a_j of every block of sources: a block whose least gaps are all above the
-        // truncation by the bound m - (max a - c d^2) (d the block's distance to the crossing)
-        // is passed over whole (most sources are insignificant, and they come in long stretches).
         let blockMaxima = self.blockMaxima, block = Self.scanBlock
+        var count = 0
+        var j = 0
+        for r in 0...runs {
+            let next = Int(runStart[r])
+            let through = r < runs ? Int(prox[next]) : sources - 1
+            // m at the outputs before and at the crossing (an absent end is never kept).
+            let mBefore = next > 0 ? m[next - 1] : .infinity, mAt = next < outputs ? m[next] : .infinity
+            while j <= through {
+                let blockEnd = min((j / block + 1) * block, through + 1)
+                // The distances d (cells) from sources j ..< blockEnd to the output before the
+                // crossing decrease from `far` to `near`; to the output at it they are one more.
+                let far = Double(next - 1 + offset - j), near = Double(next - 1 + offset - (blockEnd - 1))
+                let top = blockMaxima[j / block]
+                let leastBefore = near > 0 ? near * near : far < 0 ? far * far : 0
+                let leastAt = near + 1 > 0 ? (near + 1) * (near + 1) : far + 1 < 0 ? (far + 1) * (far + 1) : 0
+                guard mBefore - (top - c * leastBefore) <= tau || mAt - (top - c * leastAt) <= tau else {
+                    j = blockEnd
+                    continue
+                }
+                for i in j..<blockEnd {
+                    // The gap g_i(k) = m_k - (a_i - c d^2), d = x_k - y_i in cells, at the two
+                    // outputs around the prox crossing; the smaller one and its output.
+                    let dBefore = Double(next - 1 + offset - i), dAt = dBefore + 1
+                    let gapBefore = mBefore - (a[i] - c * (dBefore * dBefore))
+                    let gapAt = mAt - (a[i] - c * (dAt * dAt))
+                    let least = gapAt < gapBefore ? gapAt : gapBefore
+                    kept[count] = Int32(truncatingIfNeeded: i)
+                    keptStart[count] = Int32(truncatingIfNeeded: next - 1 + Self.isNegative(gapAt - gapBefore))
+                    keptTerm[count] = -least
+                    count &+= Self.isNegative(least - above)
+                }
+                j = blockEnd
+            }
+        }
+        return count
+    }
+
+    /// 1 when `x` (not NaN) is negative, else 0, from its sign bit: no branch. (The difference
+    /// `a - b` of two doubles is negative exactly when `a < b`, and never -0 then.)
+    @inline(__always)
+    static func isNegative(_ x: Double) -> Int { Int(x.bitPattern >> 63) }
+
+    /// The largest source value of every block of `scanBlock` sources, with four running maxima
+    /// per block (one would chain every comparison; `>` selects vectorize, `max()` does not).
+    func fillBlockMaxima(sources: Int) {
+        let a = self.a, blockMaxima = self.blockMaxima, block = Self.scanBlock
         let whole = sources / block
         for b in 0..<whole {
-            // Four running maxima (one would chain every comparison); `>` selects vectorize.
             let v = a + b * block
             var t0 = v[0], t1 = v[1], t2 = v[2], t3 = v[3]
             for q in stride(from: 4, to: block, by: 4) {
@@ -323,60 +394,6 @@ private struct LineWork {
             for j in (whole * block)..<sources { top = max(top, a[j]) }
             blockMaxima[whole] = top
         }
-        var count = 0
-        var j = 0
-        let above = tau.nextUp                      // gap <= tau exactly when gap - above < 0
-        for r in 0...runs {
-            let next = Int(runStart[r])
-            let through = r < runs ? Int(prox[next]) : sources - 1
-            // m at the outputs before and at the crossing (an absent end is never kept).
-            let mBefore = next > 0 ? m[next - 1] : .infinity, mAt = next < outputs ? m[next] : .infinity
-            while j <= through {
-                let blockEnd = min((j / block + 1) * block, through + 1)
-                // The distances d (cells) from sources j ..< blockEnd to the output before the
-                // crossing decrease from `far` to `near`; to the output at it they are one more.
-                let far = Double(next - 1 + offset - j), near = Double(next - 1 + offset - (blockEnd - 1))
-                let top = blockMaxima[j / block]
-                let leastBefore = near > 0 ? near * near : far < 0 ? far * far : 0
-                let leastAt = near + 1 > 0 ? (near + 1) * (near + 1) : far + 1 < 0 ? (far + 1) * (far + 1) : 0
-                if mBefore - (top - c * leastBefore) > tau && mAt - (top - c * leastAt) > tau {
-                    j = blockEnd
-                    continue
-                }
-                while j < blockEnd {
-                let aj = a[j]
-                // The gap g_j(i) = m_i - (a_j - c d^2), d = x_i - y_j in cells, at the two outputs
-                // around the prox crossing: the least gaps of source j.
-                let dBefore = Double(next - 1 + offset - j), dAt = Double(next + offset - j)
-                let gapBefore = mBefore - (aj - c * (dBefore * dBefore))
-                let gapAt = mAt - (aj - c * (dAt * dAt))
-                // The smaller gap and its output (the sweeps start there), and whether it is within
-                // the truncation, from sign bits (selects here would be compiled to branches).
-                let atIsLess = Int((gapAt - gapBefore).bitPattern >> 63)
-                kept[count] = Int32(truncatingIfNeeded: j)
-                keptStart[count] = Int32(truncatingIfNeeded: next - 1 + atIsLess)
-                let least = gapAt < gapBefore ? gapAt : gapBefore
-                keptTerm[count] = -least
-                count &+= Int((least - above).bitPattern >> 63)
-                j += 1
-                }
-            }
-        }
-        // One exact exponential per source, all in one loop (it vectorizes).
-        for s in 0..<count { keptTerm[s] = VectorExp.exp(keptTerm[s]) }
-        var terms = 0
-        for s in 0..<count {
-            let j = Int(kept[s]), start = Int(keptStart[s]), first = keptTerm[s]
-            terms += sweep(source: j, from: start, forward: true, first: first, stepsFromExact: 0, c: c,
-                           offset: offset, displacement: wantDisplacement)
-            // The backward sweep starts from the forward one's first term times the step to the
-            // output before (the recurrence of `sweep`).
-            if start > 0 {
-                terms += sweep(source: j, from: start - 1, forward: false, first: stepBack(source: j, from: start, term: first),
-                               stepsFromExact: 1, c: c, offset: offset, displacement: wantDisplacement)
-            }
-        }
-        return terms
     }
 
     /// Writes `output(m + log(sum))` to `targets[0]`, then the mean displacement times
