@@ -128,11 +128,11 @@ struct HopfLaxTests {
                 reference = reference.map { -$0 }
                 var m = [Double](repeating: 0, count: outputs), prox = [Int32](repeating: 0, count: outputs)
                 var starts = [Int32](repeating: -1, count: outputs + 1)
-                var scratch = [Double](repeating: 0, count: count), z = [Double](repeating: 0, count: count + 1)
+                var z = [Double](repeating: 0, count: count + 1)
                 var v = [Int32](repeating: 0, count: count), candidates = [Int32](repeating: 0, count: count)
                 let runs = a.withUnsafeBufferPointer { ab in
                     LogGaussianPass.shifts(ab.baseAddress!, count: count, offset: offset, coefficient: c, outputs: outputs,
-                                           m: &m, prox: &prox, negated: &scratch, vertices: &v, crossings: &z,
+                                           m: &m, prox: &prox, vertices: &v, crossings: &z,
                                            candidates: &candidates, runStarts: &starts)
                 }
                 #expect(m == reference && prox == referenceProx)

@@ -120,16 +120,17 @@ extension LowerEnvelope {
     /// smallest minimizer `p_b` at each range boundary `q_b` is found by a brute-force minimum
     /// (split over the cores too), the queries `q_b ..< q_(b+1)` need only the sources
     /// `p_b ... p_(b+1)`: one envelope per range, the same values, `argmin` in `0..<count`.
-    /// Work: `O(count + queries)` plus `parts - 1` brute-force minima of `count` terms.
+    /// Work: `O(count + queries)` plus `parts - 1` brute-force minima of `count` terms. `sign`
+    /// as in the one-range `transform`.
     static func transform(
-        _ f: UnsafePointer<Double>, count: Int, offset: Int, a: Double, queries: Int,
+        _ f: UnsafePointer<Double>, sign: Double = 1, count: Int, offset: Int, a: Double, queries: Int,
         out: UnsafeMutablePointer<Double>, argmin: UnsafeMutablePointer<Int32>, parts: Int
     ) {
         let parts = max(1, min(parts, queries))
         let q = (0...parts).map { queries * $0 / parts }
         var p = [Int](repeating: 0, count: parts + 1)
         p[parts] = count - 1
-        for b in 1..<parts { p[b] = max(p[b - 1], smallestMinimizer(f, count: count, position: Double(q[b] - offset), a: a)) }
+        for b in 1..<parts { p[b] = max(p[b - 1], smallestMinimizer(f, sign: sign, count: count, position: Double(q[b] - offset), a: a)) }
         p[parts] = max(p[parts], p[parts - 1])
         // One scratch for all ranges, allocated here (not per worker thread, whose arenas give
         // freed pages back and fault them in again on the next call): range b's envelope
@@ -141,7 +142,7 @@ extension LowerEnvelope {
             for b in range {
                 let sources = p[b + 1] - p[b] + 1
                 // Local source 0 (global p_b) sits at p_b + offset - q_b from local query 0.
-                transform(f + p[b], count: sources, offset: offset + p[b] - q[b], a: a, queries: q[b + 1] - q[b],
+                transform(f + p[b], sign: sign, count: sources, offset: offset + p[b] - q[b], a: a, queries: q[b + 1] - q[b],
                           out: out + q[b], argmin: argmin + q[b],
                           vertices: vertices + p[b] + b, crossings: crossings + p[b] + 2 * b)
                 let shift = Int32(p[b])
@@ -150,9 +151,10 @@ extension LowerEnvelope {
         }
     }
 
-    /// The smallest `j` minimizing `f[j] + a (x - j)^2` (the cost as `transform` rounds it),
+    /// The smallest `j` minimizing `sign f[j] + a (x - j)^2` (the cost as `transform` rounds it),
     /// by a brute-force minimum split over the cores.
-    static func smallestMinimizer(_ f: UnsafePointer<Double>, count: Int, position x: Double, a: Double) -> Int {
+    static func smallestMinimizer(_ f: UnsafePointer<Double>, sign: Double = 1, count: Int, position x: Double,
+                                  a: Double) -> Int {
         let chunks = max(1, min(Parallel.workers, count / 16384))
         var best = [(cost: Double, index: Int)](repeating: (.infinity, 0), count: chunks)
         best.withUnsafeMutableBufferPointer { bb in
@@ -162,7 +164,7 @@ extension LowerEnvelope {
                     var least = Double.infinity, at = 0
                     for j in (count * c / chunks)..<(count * (c + 1) / chunks) {
                         let d = x - Double(j)
-                        let cost = f[j] + a * (d * d)
+                        let cost = sign * f[j] + a * (d * d)
                         if cost < least { least = cost; at = j }
                     }
                     slots[c] = (least, at)

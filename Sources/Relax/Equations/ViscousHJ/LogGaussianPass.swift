@@ -108,8 +108,7 @@ struct LogGaussianPass {
     /// The shift of every output, `m_i = max_j a_j - c (x_i - j)^2` with `x_i = i + offset`, and
     /// its smallest maximizer `prox_i` (non-decreasing in `i`): the lower envelope of `-a`
     /// (`LowerEnvelope` with `sign: -1`), split into `parts` query ranges over the cores when
-    /// `parts > 1` (on `negated`). `negated`, `vertices` and `crossings` are scratch of `count`,
-    /// `count` and `count + 1` values.
+    /// `parts > 1`. `vertices` and `crossings` are scratch of `count` and `count + 1` values.
     ///
     /// On one core the envelope considers only the sources that pass the three-point test
     /// `a_(j-1) - 2 a_j + a_(j+1) < 2c` (and both ends): where it fails, the parabola of `j` lies
@@ -121,16 +120,14 @@ struct LogGaussianPass {
     @discardableResult
     static func shifts(_ a: UnsafePointer<Double>, count: Int, offset: Int, coefficient c: Double, outputs: Int,
                        m: UnsafeMutablePointer<Double>, prox: UnsafeMutablePointer<Int32>,
-                       negated: UnsafeMutablePointer<Double>, vertices: UnsafeMutablePointer<Int32>,
+                       vertices: UnsafeMutablePointer<Int32>,
                        crossings: UnsafeMutablePointer<Double>, candidates: UnsafeMutablePointer<Int32>? = nil,
                        runStarts: UnsafeMutablePointer<Int32>? = nil, parts: Int = 1) -> Int {
         var runs = 0
         if parts > 1 {
             precondition(runStarts == nil, "runs are found on one core")
-            for j in 0..<count { negated[j] = -a[j] }
-            LowerEnvelope.transform(negated, count: count, offset: -offset, a: c, queries: outputs, out: m,
+            LowerEnvelope.transform(a, sign: -1, count: count, offset: -offset, a: c, queries: outputs, out: m,
                                     argmin: prox, parts: parts)
-            for i in 0..<outputs { m[i] = -m[i] }
         } else if let candidates, count > 2 {
             let bound = 2 * c
             candidates[0] = 0
@@ -327,17 +324,16 @@ private final class PassRun {
         logValues.withUnsafeBufferPointer { input in
             let values = input.baseAddress!
             Parallel.forEachChunk(lines, minimumPerChunk: max(1, 16384 / max(1, sources))) { range in
-                let negated = ScratchBuffer<Double>(uninitializedCount: sources)
                 let vertices = ScratchBuffer<Int32>(uninitializedCount: sources)
                 let crossings = ScratchBuffer<Double>(uninitializedCount: sources + 1)
                 for l in range {
                     extend(values, line: l, into: a.base + l * sources, map: self.input)
                     LogGaussianPass.shifts(a.base + l * sources, count: sources, offset: offset, coefficient: c,
                                            outputs: outputs, m: m.base + l * outputs, prox: prox.base + l * outputs,
-                                           negated: negated.base, vertices: vertices.base, crossings: crossings.base,
+                                           vertices: vertices.base, crossings: crossings.base,
                                            parts: parts)
                 }
-                withExtendedLifetime((negated, vertices, crossings)) {}
+                withExtendedLifetime((vertices, crossings)) {}
             }
         }
     }

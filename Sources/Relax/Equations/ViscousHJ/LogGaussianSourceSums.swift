@@ -218,7 +218,6 @@ private struct LineWork {
     var payloadSources: UnsafeMutablePointer<Double>
     var payloadStride = 0
     let payloadSums: UnsafeMutablePointer<Double>
-    let negated: UnsafeMutablePointer<Double>
     let weights: UnsafeMutablePointer<Double>
     let prox: UnsafeMutablePointer<Int32>
     /// The first and last output of the run of equal prox index each output belongs to.
@@ -254,10 +253,9 @@ private struct LineWork {
         self.sources = sources
         self.outputs = outputs
         self.payloads = payloads
-        negated = .allocate(capacity: sources)
-        a = negated                       // both set per line, to the line's rows of the input tile
-        payloadSources = negated
         m = .allocate(capacity: outputs)
+        a = m                             // both set per line, to the line's rows of the input tile
+        payloadSources = m
         sum = .allocate(capacity: outputs)
         displacement = .allocate(capacity: outputs)
         payloadSums = .allocate(capacity: max(1, payloads * outputs))
@@ -279,7 +277,7 @@ private struct LineWork {
     }
 
     func deallocate() {
-        for p in [m, sum, displacement, payloadSums, negated, weights, crossings, boundaryFactor,
+        for p in [m, sum, displacement, payloadSums, weights, crossings, boundaryFactor,
                   inverseBoundaryFactor, runEps, keptTerm, blockMaxima] { p.deallocate() }
         for p in [prox, runFirst, runLast, runStart, vertices, kept, keptStart, candidates] { p.deallocate() }
     }
@@ -288,7 +286,7 @@ private struct LineWork {
     /// source; returns the number of terms kept.
     func run(sources: Int, c: Double, offset: Int, displacement wantDisplacement: Bool) -> Int {
         let runs = LogGaussianPass.shifts(a, count: sources, offset: offset, coefficient: c, outputs: outputs, m: m,
-                                          prox: prox, negated: negated, vertices: vertices, crossings: crossings,
+                                          prox: prox, vertices: vertices, crossings: crossings,
                                           candidates: candidates, runStarts: runStart)
         findRuns(runs, c: c, offset: offset)
         sum.update(repeating: 0, count: outputs)
